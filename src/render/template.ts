@@ -15,7 +15,8 @@
  * An unknown path is a bug in a template, reported with the file, the place and the path.
  */
 import { readFileSync } from 'node:fs';
-import { Document, parseAllDocuments, visit } from 'yaml';
+import { Document, visit } from 'yaml';
+import { TEMPLATES_DIR, bundledDocs, parseTemplateText } from './template-bundle.js';
 
 const EXACT = /^\$\{([^{}]*)\}$/;
 const SPREAD = /^\$\{\.\.\.([^{}]*)\}$/;
@@ -181,8 +182,6 @@ export function fillTemplate(doc: unknown, values: object, source: string): unkn
   return fillMapping(cond.mapping, ctx, '');
 }
 
-// Both src/render/template.ts (tsx) and dist/render/template.js sit two levels below the package root.
-const TEMPLATES_DIR = new URL('../../templates/', import.meta.url);
 const cache = new Map<string, readonly unknown[]>();
 
 function deepFreeze<T>(value: T): T {
@@ -201,14 +200,7 @@ export function loadTemplate(relativePath: string): readonly unknown[] {
     throw new Error(`template path must stay inside templates/: ${relativePath}`);
   }
   const text = readFileSync(new URL(relativePath, TEMPLATES_DIR), 'utf8');
-  const docs = parseAllDocuments(text, { prettyErrors: true });
-  if (!Array.isArray(docs)) return [];
-  const out: unknown[] = [];
-  for (const doc of docs) {
-    const problem = doc.errors[0] ?? doc.warnings[0];
-    if (problem) throw new Error(`template ${relativePath}: ${problem.message}`);
-    if (doc.contents !== null) out.push(doc.toJS());
-  }
+  const out = bundledDocs(relativePath, text) ?? parseTemplateText(text, relativePath);
   const frozen = deepFreeze(out);
   cache.set(relativePath, frozen);
   return frozen;

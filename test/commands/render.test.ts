@@ -184,6 +184,42 @@ describe('bootkube render: refusals leave nothing behind', () => {
   });
 });
 
+describe('bootkube render with your own CA', () => {
+  it('signs every cluster leaf with it and copies it verbatim', async () => {
+    const dir = join(work, 'byo');
+    await mkdir(dir);
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30', '-subj', '/CN=corp-ca',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+      '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'));
+    const assets = join(dir, 'assets');
+    const r = await runCommand(Render, ['--asset-dir', assets, '--ca-certificate-path', join(dir, 'ca.crt'), '--ca-private-key-path', join(dir, 'ca.key'), '--key-type', 'ecdsa-p256']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(await readFile(join(assets, 'tls/ca.crt'), 'utf8'), await readFile(join(dir, 'ca.crt'), 'utf8'));
+    for (const leaf of ['apiserver.crt', 'admin.crt', 'kubelet.crt', 'kube-scheduler.crt']) {
+      assert.match(openssl('verify', '-CAfile', join(dir, 'ca.crt'), join(assets, 'tls', leaf)), /: OK/, leaf);
+      assert.match(openssl('x509', '-noout', '-issuer', '-in', join(assets, 'tls', leaf)), /CN ?= ?corp-ca/);
+    }
+    // The leaves never outlive the CA that signed them.
+    const caEnd = Date.parse(openssl('x509', '-noout', '-enddate', '-in', join(dir, 'ca.crt')).split('=')[1]!);
+    const leafEnd = Date.parse(openssl('x509', '-noout', '-enddate', '-in', join(assets, 'tls/apiserver.crt')).split('=')[1]!);
+    assert.ok(leafEnd <= caEnd, 'leaf expiry within the CA');
+  });
+
+  it('refuses a CA whose key does not match, writing nothing', async () => {
+    const dir = join(work, 'byo-mismatch');
+    await mkdir(dir);
+    for (const name of ['a', 'b']) {
+      openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30', '-subj', `/CN=${name}`,
+        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.crt`));
+    }
+    const r = await runCommand(Render, ['--asset-dir', join(dir, 'assets'), '--ca-certificate-path', join(dir, 'a.crt'), '--ca-private-key-path', join(dir, 'b.key')]);
+    assert.equal(r.exitCode, 2);
+    assert.match(r.stderr, /^Error: --ca-private-key-path.*does not match/);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1);
+    await assert.rejects(stat(join(dir, 'assets')));
+  });
+});
+
 describe('bootkube render --print-defaults', () => {
   it('prints a config file that --config accepts', async () => {
     const printed = await runCommand(Render, ['--print-defaults']);
