@@ -1,36 +1,13 @@
 // Waiting without sleeping (a condition polled until a deadline), a hand-driven clock, and a watch
 // reader that gives up after a deadline instead of hanging the run.
+import { within as withDeadline } from '../../helpers/wait.js';
 import type { StorageEvent } from '../../../src/apiserver/storage/index.js';
 
-/** Resolves with the first truthy result of probe; rejects once timeoutMs has passed. */
-export async function waitFor<T>(
-  probe: () => T | Promise<T>,
-  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<T> {
-  const { timeoutMs = 5000, intervalMs = 20, what = 'condition' } = opts;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await probe();
-    if (result) return result;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { waitFor } from '../../helpers/wait.js';
 
 /** Settles as promise does, or rejects after timeoutMs. */
-export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  return withDeadline(promise, { timeoutMs, what });
 }
 
 /** A clock that moves only when told to. */
