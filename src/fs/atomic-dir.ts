@@ -49,15 +49,18 @@ export async function writeDirAtomic(target: string, files: DirFile[], opts: Wri
     const dirs = new Set<string>([stage]);
     for (const file of files) {
       if (file.path.split('/').includes('..') || file.path.startsWith('/')) throw new Error(`bad path ${file.path}`);
-      const full = join(stage, file.path);
-      const fileDir = dirname(full);
+      const fileDir = dirname(join(stage, file.path));
       if (!dirs.has(fileDir)) {
         await mkdir(fileDir, { recursive: true, mode: dirMode });
         for (let d = fileDir; d !== stage && !dirs.has(d); d = dirname(d)) dirs.add(d);
       }
-      await writeNewFile(full, file.content, file.mode);
     }
-    for (const d of [...dirs].sort((a, b) => b.length - a.length)) await fsyncDir(d);
+    // Each file's write and fsync are independent: run them concurrently on the thread pool, and
+    // let every one settle before a failure's cleanup removes the staging dir under them.
+    const writes = await Promise.allSettled(files.map((f) => writeNewFile(join(stage, f.path), f.content, f.mode)));
+    const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    if (failed) throw failed.reason;
+    await Promise.all([...dirs].map((d) => fsyncDir(d)));
   } catch (cause) {
     await rm(stage, { recursive: true, force: true });
     throw new WriteError(`${opts.label} ${target}: writing failed, nothing was changed (${(cause as Error).message})`, {
