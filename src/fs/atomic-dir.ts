@@ -30,7 +30,8 @@ export interface WriteDirOptions {
   onStage?: (stage: WriteStage) => void;
 }
 
-const OLD_MARKER = '.bootkube-old-';
+/** The name a replaced dir has while it is moved aside: `.<name>.bootkube-old-<pid>-<hex>`. */
+export const OLD_MARKER = '.bootkube-old-';
 
 /** Writes `files` as the complete content of `target`, atomically (see the module comment). */
 export async function writeDirAtomic(target: string, files: DirFile[], opts: WriteDirOptions): Promise<void> {
@@ -103,19 +104,29 @@ async function inspectTarget(dir: string, target: string, opts: WriteDirOptions)
   return 'full';
 }
 
-/** Cleans up after an earlier run killed mid-way: stale staging dirs go; a target caught between renames comes back. */
-async function recoverInterrupted(dir: string): Promise<void> {
-  const parent = dirname(dir);
-  const prefix = `.${basename(dir)}`;
-  const leftovers = (await readdir(parent)).filter((n) => n.startsWith(`${prefix}${TEMP_MARKER}`) || n.startsWith(`${prefix}${OLD_MARKER}`));
+/**
+ * Cleans up after an earlier run killed mid-way: stale staging dirs go; a target caught between the
+ * two renames comes back (the old dir is complete, the new one never got in place). Returns the
+ * hidden name it restored, if any. writeDirAtomic calls it first; readers of a dir that may be
+ * rewritten this way (certs) call it too.
+ */
+export async function recoverInterrupted(dir: string): Promise<string | undefined> {
+  const parent = dirname(resolve(dir));
+  const prefix = `.${basename(resolve(dir))}`;
+  const names = await readdir(parent).catch(() => [] as string[]);
+  const leftovers = names.filter((n) => n.startsWith(`${prefix}${TEMP_MARKER}`) || n.startsWith(`${prefix}${OLD_MARKER}`));
+  let restored: string | undefined;
   for (const name of leftovers) {
     const pid = Number(/-(\d+)-[0-9a-f]+$/.exec(name)?.[1]);
     if (pid && isAlive(pid)) continue;
     const path = join(parent, name);
     const targetMissing = await lstat(dir).then(() => false, () => true);
-    if (name.startsWith(`${prefix}${OLD_MARKER}`) && targetMissing) await rename(path, dir);
-    else await rm(path, { recursive: true, force: true });
+    if (name.startsWith(`${prefix}${OLD_MARKER}`) && targetMissing) {
+      await rename(path, dir);
+      restored = name;
+    } else await rm(path, { recursive: true, force: true });
   }
+  return restored;
 }
 
 function isAlive(pid: number): boolean {

@@ -1,0 +1,101 @@
+/**
+ * The human output of `certs check-expiration` and `certs renew`: aligned tables and sentences.
+ * (`--json` prints the typed results instead.)
+ */
+import type { ExpirationReport } from './check.js';
+import { formatDate, formatRemaining, type ExpiryState } from './expiry.js';
+import type { RenewResult } from './renew.js';
+
+/** Rows under headers, columns padded to their widest cell, two spaces apart. */
+export function formatTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+const STATUS: Record<ExpiryState, string> = {
+  ok: 'ok',
+  warning: 'expires soon',
+  'expires-today': 'EXPIRES TODAY',
+  expired: 'EXPIRED',
+};
+
+/** The table (tls/ certificates, and embedded copies that differ), then warnings and the verdict. */
+export function formatExpirationReport(report: ExpirationReport): string {
+  const shown = report.certificates.filter((c) => c.source === 'tls' || c.differs);
+  const rows = shown.map((c) => [
+    c.name,
+    c.subject,
+    formatDate(c.expiry.notAfter),
+    formatRemaining(c.expiry),
+    STATUS[c.expiry.state] + (c.differs ? `, differs from ${c.copyOf ?? 'every tls/ file'}` : ''),
+  ]);
+  const lines = [formatTable(['NAME', 'SUBJECT', 'EXPIRES', 'REMAINING', 'STATUS'], rows)];
+  const identical = report.certificates.filter((c) => c.source !== 'tls' && !c.differs).length;
+  if (identical > 0) {
+    lines.push(
+      '',
+      `${identical} embedded copies (auth/ kubeconfigs, manifests/ Secrets) are identical to their tls/ files and expire with them.`,
+    );
+  }
+  if (report.restored)
+    lines.push(
+      '',
+      `An interrupted renew had left the asset dir aside as ${report.restored}; it was put back.`,
+    );
+  if (report.warnings.length > 0) lines.push('', ...report.warnings.map((w) => `Warning: ${w}`));
+  const within = report.failWithin.seconds === 0 ? 'have expired' : `expire within ${report.failWithin.text}`;
+  lines.push(
+    '',
+    report.failing.length === 0
+      ? `No certificate ${report.failWithin.seconds === 0 ? 'has expired' : `expires within ${report.failWithin.text}`}.`
+      : `${report.failing.length} certificate${report.failing.length === 1 ? '' : 's'} ${within} (--fail-within ${report.failWithin.text}): ${report.failing.join(', ')}.`,
+  );
+  return lines.join('\n');
+}
+
+/** What was renewed (old and new expiry), why, which copies followed, and what to do next. */
+export function formatRenewal(result: RenewResult): string {
+  const rows = result.renewed.map((r) => [
+    r.name,
+    r.subject,
+    formatDate(r.notAfterBefore),
+    formatDate(r.notAfter) + (r.cappedByCa ? ' (the CA expires then)' : ''),
+  ]);
+  const keys = result.renewed.some((r) => r.newKey) ? 'new keys' : 'keys kept';
+  const lines = [
+    `Renewed ${result.renewed.length} certificate${result.renewed.length === 1 ? '' : 's'} in ${result.assetDir} (subjects, SANs and usages kept; ${keys}):`,
+    formatTable(['NAME', 'SUBJECT', 'OLD EXPIRY', 'NEW EXPIRY'], rows),
+  ];
+  for (const ca of result.renewed.filter((r) => r.isCa)) {
+    const signed = result.renewed.filter((r) => r.signedBy === ca.name).map((r) => r.name);
+    lines.push(
+      '',
+      `Renewed CA ${ca.name}: every certificate it signed must be renewed with it, so these were too: ${signed.join(', ') || 'none'}.`,
+      `Every client and server that trusts ${ca.path} needs the new one (e.g. the kubelet's /etc/kubernetes/ca.crt).`,
+    );
+  }
+  const capped = result.renewed.filter((r) => r.cappedByCa);
+  if (capped.length > 0) {
+    lines.push(
+      '',
+      `Warning: ${capped.map((r) => r.name).join(', ')} end when their CA does: renew the CA with --renew-ca.`,
+    );
+  }
+  if (result.copiesUpdated.length > 0) {
+    const files = [...new Set(result.copiesUpdated.map((c) => c.file))];
+    const n = result.copiesUpdated.length;
+    lines.push('', `Updated ${n} embedded ${n === 1 ? 'copy' : 'copies'} in ${files.join(', ')}.`);
+  }
+  for (const s of result.skipped) lines.push(`Skipped ${s.why}.`);
+  if (result.restored)
+    lines.push(
+      `An interrupted renew had left the asset dir aside as ${result.restored}; it was put back first.`,
+    );
+  lines.push(
+    '',
+    'The asset dir was replaced as a whole. Running masters still use the old files: see docs/day-2.md for installing the renewed ones.',
+  );
+  return lines.join('\n');
+}
