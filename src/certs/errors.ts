@@ -9,11 +9,6 @@ export class CertsAssetDirError extends InputError {
   readonly code = 'CERTS_ASSET_DIR_INVALID';
 }
 
-/** A `--fail-within` value that is not a duration. */
-export class CertsBadDurationError extends InputError {
-  readonly code = 'CERTS_BAD_DURATION';
-}
-
 /** The names, `--all` and `--renew-ca` given to `certs renew` do not make a request. */
 export class CertsSelectionError extends InputError {
   readonly code = 'CERTS_BAD_SELECTION';

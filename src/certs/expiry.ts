@@ -4,7 +4,6 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { validityOf } from '../pki/inspect.js';
-import { CertsBadDurationError } from './errors.js';
 
 export const HOUR_MS = 60 * 60 * 1000;
 export const DAY_MS = 24 * HOUR_MS;
@@ -59,21 +58,7 @@ export function expiresWithin(e: Expiry, withinMs: number): boolean {
   return e.remainingSeconds * 1000 < withinMs;
 }
 
-const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
-
-/** Milliseconds of a duration such as `0`, `30d`, `12h`, `1d12h`, `90m`; `source` names the flag in errors. */
-export function parseDuration(text: string, source: string): number {
-  const trimmed = text.trim();
-  if (trimmed === '0') return 0;
-  const m = DURATION.exec(trimmed);
-  if (!m || trimmed === '') {
-    throw new CertsBadDurationError(`${source} ${JSON.stringify(text)}: not a duration`, {
-      hint: /^\d+$/.test(trimmed) ? 'give a unit, e.g. 30d or 12h' : 'give e.g. 30d, 12h, 1d12h or 0',
-    });
-  }
-  const [d, h, min, s] = m.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number];
-  return d * DAY_MS + h * HOUR_MS + min * 60_000 + s * 1000;
-}
+export { parseDuration } from '../cli/duration.js';
 
 /** `364d 23h`, `0d 5h`, or `3d 2h ago` once expired. */
 export function formatRemaining(e: Expiry): string {

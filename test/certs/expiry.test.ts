@@ -94,7 +94,7 @@ describe('--fail-within durations', () => {
       assert.throws(
         () => parseDuration(bad, '--fail-within'),
         (e: Error & { code?: string }) => {
-          assert.equal(e.code, 'CERTS_BAD_DURATION');
+          assert.equal(e.code, 'BAD_DURATION');
           assert.match(e.message, /^--fail-within ".*": not a duration$/);
           return true;
         },

@@ -122,7 +122,7 @@ describe('bootkube certs check-expiration', () => {
     assertBadInput(await runCommand(CheckExpiration, []), /^Error: Missing required flag --asset-dir/);
     assertBadInput(
       await runCommand(CheckExpiration, ['--asset-dir', dirs.d29, '--fail-within', '30']),
-      /^Error: --fail-within "30": not a duration: give a unit, e\.g\. 30d or 12h$/,
+      /^Error: --fail-within "30": not a duration: give a unit, e\.g\. 30d, 12h or 5m$/,
     );
     assertBadInput(
       await runCommand(CheckExpiration, ['--asset-dir', dirs.d29, '--fail-within', 'soon']),
