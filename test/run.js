@@ -27,6 +27,23 @@ if (files.length === 0) {
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, BOOTKUBE_TEST: '1' } },
+  // Its own process group, so the watchdog can stop the test files it runs, too.
+  { cwd: root, stdio: 'inherit', env: { ...process.env, BOOTKUBE_TEST: '1' }, detached: true },
 );
+// Node 20's runner waits forever for a test file whose process does not exit (a leaked socket or
+// timer after its last test). Fail loudly instead of letting CI run into its own time limit.
+const limitMin = Number(process.env.BOOTKUBE_TEST_LIMIT_MIN ?? 25);
+const watchdog = setTimeout(() => {
+  console.error(`test/run.js: the run exceeded ${limitMin} minutes; a test file is probably not exiting (see the last file reported above)`);
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {}
+  process.exit(1);
+}, limitMin * 60_000);
+watchdog.unref();
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {
+  try {
+    process.kill(-child.pid, sig);
+  } catch {}
+});
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -193,8 +193,9 @@ describe('a client-node informer', () => {
     );
     // The JavaScript informer stops on a connection error; a caller restarts it, as start() does.
     let done = false;
+    let restart: NodeJS.Timeout | undefined;
     informer.on('error', () => {
-      if (!done) setTimeout(() => void informer.start(), 50);
+      if (!done) restart = setTimeout(() => void informer.start(), 50);
     });
     await informer.start();
     await eventually(() => lists === 1 && informer.list('inf').length === 200, 10_000, 'the first list');
@@ -219,7 +220,10 @@ describe('a client-node informer', () => {
         'the change made during the hand-off',
       );
     } finally {
+      // A restart scheduled by the error handler must not fire after stop(): it would leave a live
+      // informer (and its connections) behind, and the test process would never exit.
       done = true;
+      clearTimeout(restart);
       await informer.stop();
     }
   });
