@@ -5,7 +5,7 @@ export async function waitFor<T>(
   probe: () => T | Promise<T>,
   opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<T> {
-  const { timeoutMs = 5000, intervalMs = 10, what = 'condition' } = opts;
+  const { timeoutMs = 15_000, intervalMs = 10, what = 'condition' } = opts;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const result = await probe();
@@ -17,7 +17,7 @@ export async function waitFor<T>(
 
 /** Settles as promise does, or rejects once timeoutMs has passed. */
 export async function within<T>(promise: Promise<T>, opts: { timeoutMs?: number; what?: string } = {}): Promise<T> {
-  const { timeoutMs = 5000, what = 'a promise' } = opts;
+  const { timeoutMs = 15_000, what = 'a promise' } = opts;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);

@@ -95,7 +95,7 @@ describe('lockexec', () => {
     );
 
     process.kill(p.pid, 'SIGTERM');
-    assert.deepEqual(await p.closed(), { code: 0, signal: null });
+    assert.deepEqual(await p.closed(20_000), { code: 0, signal: null });
     assert.equal(p.stdout, 'ready\ngot-term\n');
     await waitFor(() => lockIsFree(f), { what: 'the lock to be released' });
   });

@@ -47,12 +47,12 @@ export class Proc {
   }
 
   /** How it ended, once reaped: its descriptors, and so its locks, are gone by then. */
-  exited(timeoutMs = 5000): Promise<Exit> {
+  exited(timeoutMs = 15_000): Promise<Exit> {
     return within(this.reaped, { timeoutMs, what: `${this.describe()} to exit` });
   }
 
   /** How it ended, once its output pipes have closed too (children that inherited them are gone). */
-  closed(timeoutMs = 5000): Promise<Exit> {
+  closed(timeoutMs = 15_000): Promise<Exit> {
     return within(this.drained, { timeoutMs, what: `${this.describe()} and its children to exit` });
   }
 
