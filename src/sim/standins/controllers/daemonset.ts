@@ -33,7 +33,7 @@ import {
   withDaemonTolerations,
 } from './daemonset-logic.js';
 import { Expectations } from './expectations.js';
-import { controllerOf, controllerRef, isPodReady, podFromTemplate } from './pods.js';
+import { controllerOf, controllerRef, isPodReady, podFromTemplate, resolveControllerRef } from './pods.js';
 import { claim } from './ref-manager.js';
 import { WorkQueue } from './queue.js';
 
@@ -95,10 +95,7 @@ export class DaemonSetController implements Controller {
   }
 
   private ownerOf(obj: KObj): KObj | undefined {
-    const ref = controllerOf(obj);
-    if (!ref || ref.kind !== 'DaemonSet') return undefined;
-    const ds = this.ctx.informers.daemonSets.get(`${obj.metadata.namespace}/${ref.name}`);
-    return ds?.metadata.uid === ref.uid ? ds : undefined;
+    return resolveControllerRef(obj, 'DaemonSet', this.ctx.informers.daemonSets);
   }
 
   private enqueueOwnerOf(obj: KObj): void {

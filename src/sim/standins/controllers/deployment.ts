@@ -16,7 +16,7 @@ import { keyOf } from '../client/informer.js';
 import { inNamespace, objectPath, type Controller, type ControllerContext } from './context.js';
 import * as logic from './deployment-logic.js';
 import { DeploymentReplicaSets } from './deployment-replicasets.js';
-import { controllerOf } from './pods.js';
+import { controllerOf, resolveControllerRef } from './pods.js';
 import { claim } from './ref-manager.js';
 import { WorkQueue } from './queue.js';
 
@@ -65,10 +65,7 @@ export class DeploymentController implements Controller {
   }
 
   private ownerOf(rs: KObj): KObj | undefined {
-    const ref = controllerOf(rs);
-    if (!ref || ref.kind !== 'Deployment') return undefined;
-    const d = this.ctx.informers.deployments.get(`${rs.metadata.namespace}/${ref.name}`);
-    return d?.metadata.uid === ref.uid ? d : undefined;
+    return resolveControllerRef(rs, 'Deployment', this.ctx.informers.deployments);
   }
 
   private enqueueFor(rs: KObj): void {

@@ -34,6 +34,17 @@ export function controllerOf(obj: KObj): KObj | undefined {
   return (obj.metadata?.ownerReferences ?? []).find((r: KObj) => r.controller === true);
 }
 
+/**
+ * The `kind` object that controls `obj`, looked up in `store` by its controller reference, if it
+ * still exists with the referenced UID (a recreated owner of the same name is another object).
+ */
+export function resolveControllerRef(obj: KObj, kind: string, store: { get(key: string): KObj | undefined }): KObj | undefined {
+  const ref = controllerOf(obj);
+  if (!ref || ref.kind !== kind) return undefined;
+  const owner = store.get(`${obj.metadata.namespace}/${ref.name}`);
+  return owner?.metadata.uid === ref.uid ? owner : undefined;
+}
+
 /** The reference a controller puts on what it makes (metav1.NewControllerRef). */
 export function controllerRef(owner: KObj, apiVersion: string, kind: string): KObj {
   return {

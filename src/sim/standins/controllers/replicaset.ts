@@ -26,6 +26,7 @@ import {
   isPodAvailable,
   isPodReady,
   podFromTemplate,
+  resolveControllerRef,
 } from './pods.js';
 import { claim } from './ref-manager.js';
 import { WorkQueue } from './queue.js';
@@ -80,10 +81,7 @@ export class ReplicaSetController implements Controller {
 
   /** The ReplicaSet a pod's controller reference names, if it exists with that UID. */
   private ownerOf(pod: KObj): KObj | undefined {
-    const ref = controllerOf(pod);
-    if (!ref || ref.kind !== 'ReplicaSet') return undefined;
-    const rs = this.ctx.informers.replicaSets.get(`${pod.metadata.namespace}/${ref.name}`);
-    return rs?.metadata.uid === ref.uid ? rs : undefined;
+    return resolveControllerRef(pod, 'ReplicaSet', this.ctx.informers.replicaSets);
   }
 
   private observeDeletion(pod: KObj): void {
