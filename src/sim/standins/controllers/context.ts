@@ -3,6 +3,7 @@
  * recorders, and the request patterns of k/k pkg/controller (slow-start batches of creations,
  * status writes through the status subresource with one retry on a conflict).
  */
+import { labelSelectorFromObject, matchesLabels } from '../../../apiserver/selectors/index.js';
 import type { KObj, KubeClient } from '../client/client.js';
 import type { Informer } from '../client/informer.js';
 import { isApiStatus } from '../errors.js';
@@ -97,4 +98,15 @@ export function omitZero(status: KObj, keys: readonly string[]): KObj {
   const out = { ...status };
   for (const k of keys) if (!out[k]) delete out[k];
   return out;
+}
+
+/**
+ * The controllers in `informer` whose non-empty selector matches an orphan object's labels: the
+ * candidates to adopt it (GetPodDaemonSets / GetPodReplicaSets in kube-controller-manager).
+ */
+export function selectingControllers(informer: Informer, obj: KObj): KObj[] {
+  return inNamespace(informer, obj.metadata.namespace).filter((owner) => {
+    const sel = labelSelectorFromObject(owner.spec?.selector);
+    return Boolean(sel && sel.requirements.length && matchesLabels(sel, obj.metadata.labels));
+  });
 }

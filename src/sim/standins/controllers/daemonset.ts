@@ -6,7 +6,7 @@
  * the current ControllerRevision's hash; RollingUpdate replaces old pods within maxUnavailable
  * (or surges within maxSurge); status counts desired/current/ready/updated/available pods.
  */
-import { labelSelectorFromObject, matchesLabels } from '../../../apiserver/selectors/index.js';
+import { labelSelectorFromObject } from '../../../apiserver/selectors/index.js';
 import type { KObj } from '../client/client.js';
 import { keyOf } from '../client/informer.js';
 import { isApiStatus } from '../errors.js';
@@ -18,8 +18,7 @@ import {
   slowStartBatch,
   writeStatus,
   type Controller,
-  type ControllerContext,
-} from './context.js';
+  type ControllerContext, selectingControllers } from './context.js';
 import { cleanupHistory, constructHistory } from './daemonset-history.js';
 import {
   daemonSetCounts,
@@ -105,11 +104,7 @@ export class DaemonSetController implements Controller {
 
   private enqueueFor(pod: KObj): void {
     if (controllerOf(pod)) return this.enqueueOwnerOf(pod);
-    for (const ds of inNamespace(this.ctx.informers.daemonSets, pod.metadata.namespace)) {
-      const sel = labelSelectorFromObject(ds.spec?.selector);
-      if (sel && sel.requirements.length && matchesLabels(sel, pod.metadata.labels))
-        this.queue.add(keyOf(ds));
-    }
+    for (const ds of selectingControllers(this.ctx.informers.daemonSets, pod)) this.queue.add(keyOf(ds));
   }
 
   private async sync(key: string): Promise<void> {

@@ -4,7 +4,7 @@
  * creates in slow-start batches, deletes the least valuable pods first, and reports
  * replicas/fullyLabeled/ready/available and observedGeneration in status.
  */
-import { labelSelectorFromObject, matchesLabels } from '../../../apiserver/selectors/index.js';
+import { labelSelectorFromObject } from '../../../apiserver/selectors/index.js';
 import type { KObj } from '../client/client.js';
 import { keyOf } from '../client/informer.js';
 import { isApiStatus } from '../errors.js';
@@ -16,8 +16,7 @@ import {
   slowStartBatch,
   writeStatus,
   type Controller,
-  type ControllerContext,
-} from './context.js';
+  type ControllerContext, selectingControllers } from './context.js';
 import { Expectations } from './expectations.js';
 import {
   controllerOf,
@@ -96,11 +95,7 @@ export class ReplicaSetController implements Controller {
       if (rs) this.queue.add(keyOf(rs));
       return;
     }
-    for (const rs of inNamespace(this.ctx.informers.replicaSets, pod.metadata.namespace)) {
-      const sel = labelSelectorFromObject(rs.spec?.selector);
-      if (sel && sel.requirements.length && matchesLabels(sel, pod.metadata.labels))
-        this.queue.add(keyOf(rs));
-    }
+    for (const rs of selectingControllers(this.ctx.informers.replicaSets, pod)) this.queue.add(keyOf(rs));
   }
 
   private async sync(key: string): Promise<void> {
