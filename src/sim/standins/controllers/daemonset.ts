@@ -18,7 +18,9 @@ import {
   slowStartBatch,
   writeStatus,
   type Controller,
-  type ControllerContext, selectingControllers } from './context.js';
+  type ControllerContext,
+  selectingControllers,
+} from './context.js';
 import { cleanupHistory, constructHistory } from './daemonset-history.js';
 import {
   daemonSetCounts,

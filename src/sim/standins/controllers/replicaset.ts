@@ -16,7 +16,9 @@ import {
   slowStartBatch,
   writeStatus,
   type Controller,
-  type ControllerContext, selectingControllers } from './context.js';
+  type ControllerContext,
+  selectingControllers,
+} from './context.js';
 import { Expectations } from './expectations.js';
 import {
   controllerOf,
