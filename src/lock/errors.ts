@@ -19,3 +19,8 @@ export class LockToolMissingError extends InputError {
 export class RunLockedError extends InputError {
   readonly code = 'ALREADY_RUNNING';
 }
+
+/** lockexec cannot be built here (no gcc, or the compile failed). */
+export class LockexecBuildError extends InputError {
+  readonly code = 'LOCKEXEC_BUILD_FAILED';
+}
