@@ -1,7 +1,14 @@
 #!/usr/bin/env -S node --import tsx --no-warnings=ExperimentalWarning
-// Runs the TypeScript sources directly, for development. The command manifest belongs to the
-// compiled build (npm run build) and is ignored here, so new commands are always found.
+// Runs the TypeScript sources directly, for development: commands are found in src/commands, never
+// through the manifest or dist/ of an earlier build (which would hide a new command). The loadOptions
+// flag ignoreManifest does not reach the root plugin, so the root plugin is made here.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { execute } from '@oclif/core';
+import { execute, Plugin } from '@oclif/core';
 
-await execute({ development: true, loadOptions: { root: fileURLToPath(new URL('..', import.meta.url)), ignoreManifest: true } });
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+pjson.oclif = { ...pjson.oclif, commands: './src/commands' };
+const plugin = new Plugin({ root, isRoot: true, ignoreManifest: true, pjson });
+await plugin.load();
+await execute({ development: true, loadOptions: { root, pjson, plugins: new Map([[plugin.name, plugin]]) } });

@@ -7,17 +7,21 @@ export interface BootkubeErrorOptions {
   /** What the user can do about it, shown on the same line as the message. */
   hint?: string;
   cause?: unknown;
+  /** Lines that explain the error (a diagnosis), shown before the one error line. */
+  details?: string[];
 }
 
 export abstract class BootkubeError extends Error {
   /** A stable, documented identifier: tests and `--json` consumers match on it. */
   abstract readonly code: string;
   readonly hint?: string;
+  readonly details?: string[];
 
   constructor(message: string, options: BootkubeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.hint = options.hint;
+    if (options.details?.length) this.details = options.details;
   }
 
   /** The one line a user sees: what is wrong, then what to do. */

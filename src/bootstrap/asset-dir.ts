@@ -15,7 +15,12 @@ import { AssetDirError } from './errors.js';
 export interface ManifestObject {
   /** Relative to the asset dir, for messages. */
   file: string;
-  object: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
+  object: {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; [k: string]: unknown };
+    [k: string]: unknown;
+  };
 }
 
 export interface AssetDir {
@@ -43,9 +48,15 @@ export async function loadAssetDir(dir: string, now = new Date()): Promise<Asset
   await checkTls(dir, now);
   const bootstrapPods = await loadManifests(dir, 'bootstrap-manifests');
   for (const pod of bootstrapPods) {
-    if (pod.object.kind !== 'Pod') throw new AssetDirError(`${pod.file}: holds a ${pod.object.kind}; bootstrap-manifests/ holds Pods only`);
+    if (pod.object.kind !== 'Pod')
+      throw new AssetDirError(
+        `${pod.file}: holds a ${pod.object.kind}; bootstrap-manifests/ holds Pods only`,
+      );
   }
-  if (bootstrapPods.length === 0) throw new AssetDirError(`${dir}: bootstrap-manifests/ holds no pods`, { hint: 'render or recover the asset dir again' });
+  if (bootstrapPods.length === 0)
+    throw new AssetDirError(`${dir}: bootstrap-manifests/ holds no pods`, {
+      hint: 'render or recover the asset dir again',
+    });
   const manifests = await loadManifests(dir, 'manifests', true);
   return {
     root: dir,
@@ -63,8 +74,14 @@ async function readText(dir: string, path: string): Promise<string> {
   try {
     return await readFile(join(dir, path), 'utf8');
   } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : `cannot be read (${(cause as Error).message})`;
-    throw new AssetDirError(`asset dir ${dir}: ${path} ${reason}`, { hint: 'give the dir `bootkube render` or `bootkube recover` wrote', cause });
+    const reason =
+      (cause as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'is missing'
+        : `cannot be read (${(cause as Error).message})`;
+    throw new AssetDirError(`asset dir ${dir}: ${path} ${reason}`, {
+      hint: 'give the dir `bootkube render` or `bootkube recover` wrote',
+      cause,
+    });
   }
 }
 
@@ -74,19 +91,25 @@ function loadKubeconfig(dir: string, path: string, caPem: string, now: Date): UR
   try {
     kc.loadFromFile(join(dir, path));
   } catch (cause) {
-    throw new AssetDirError(`${path}: not a usable kubeconfig (${(cause as Error).message.split('\n')[0]})`, { cause });
+    throw new AssetDirError(`${path}: not a usable kubeconfig (${(cause as Error).message.split('\n')[0]})`, {
+      cause,
+    });
   }
   const cluster = kc.getCurrentCluster();
   const user = kc.getCurrentUser();
   if (!cluster || !user) throw new AssetDirError(`${path}: its current-context names no cluster or user`);
   const ca = cluster.caData ? Buffer.from(cluster.caData, 'base64').toString() : '';
   if (ca.trim() !== caPem.trim()) {
-    throw new AssetDirError(`${path}: trusts another CA than tls/ca.crt`, { hint: 'the asset dir was mixed from two renders; render it again' });
+    throw new AssetDirError(`${path}: trusts another CA than tls/ca.crt`, {
+      hint: 'the asset dir was mixed from two renders; render it again',
+    });
   }
   if (!user.certData) throw new AssetDirError(`${path}: has no client certificate`);
   const cert = new X509Certificate(Buffer.from(user.certData, 'base64'));
   if (!cert.verify(new X509Certificate(caPem).publicKey)) {
-    throw new AssetDirError(`${path}: its client certificate was not issued by tls/ca.crt`, { hint: 'render the asset dir again' });
+    throw new AssetDirError(`${path}: its client certificate was not issued by tls/ca.crt`, {
+      hint: 'render the asset dir again',
+    });
   }
   wrapPki(() => checkValidAt(cert, path, now));
   return new URL(cluster.server);
@@ -99,7 +122,8 @@ async function checkTls(dir: string, now: Date): Promise<void> {
   }
   wrapPki(() => {
     verifyPkiFiles(files);
-    for (const f of files) if (f.path.endsWith('.crt')) checkValidAt(new X509Certificate(f.content), f.path, now);
+    for (const f of files)
+      if (f.path.endsWith('.crt')) checkValidAt(new X509Certificate(f.content), f.path, now);
   });
 }
 
@@ -117,7 +141,9 @@ function wrapPki(fn: () => void): void {
 
 /** Files under `sub`, relative to `dir`, skipping dot-files and dot-dirs (editor backups, leftovers). */
 async function listFiles(dir: string, sub: string): Promise<string[]> {
-  const entries = await readdir(join(dir, sub), { recursive: true, withFileTypes: true }).catch(() => undefined);
+  const entries = await readdir(join(dir, sub), { recursive: true, withFileTypes: true }).catch(
+    () => undefined,
+  );
   if (!entries) return [];
   return entries
     .filter((e) => e.isFile())
@@ -128,13 +154,15 @@ async function listFiles(dir: string, sub: string): Promise<string[]> {
 
 async function loadManifests(dir: string, sub: string, optional = false): Promise<ManifestObject[]> {
   const files = (await listFiles(dir, sub)).filter((f) => /\.(ya?ml|json)$/.test(f));
-  if (files.length === 0 && !optional) throw new AssetDirError(`asset dir ${dir}: ${sub}/ is missing or empty`);
+  if (files.length === 0 && !optional)
+    throw new AssetDirError(`asset dir ${dir}: ${sub}/ is missing or empty`);
   const out: ManifestObject[] = [];
   for (const file of files) {
     const docs = parseAllDocuments(await readText(dir, file));
     let count = 0;
     for (const doc of docs) {
-      if (doc.errors.length) throw new AssetDirError(`${file}: does not parse (${doc.errors[0]!.message.split('\n')[0]})`);
+      if (doc.errors.length)
+        throw new AssetDirError(`${file}: does not parse (${doc.errors[0]!.message.split('\n')[0]})`);
       const object = doc.toJS() as ManifestObject['object'] | null;
       if (object === null) continue;
       if (!object.apiVersion || !object.kind || !object.metadata?.name) {
@@ -143,7 +171,8 @@ async function loadManifests(dir: string, sub: string, optional = false): Promis
       out.push({ file, object });
       count++;
     }
-    if (count === 0) throw new AssetDirError(`${file}: holds no object`, { hint: 'remove the file or fill it' });
+    if (count === 0)
+      throw new AssetDirError(`${file}: holds no object`, { hint: 'remove the file or fill it' });
   }
   return out;
 }
@@ -168,7 +197,9 @@ function secretData(manifests: ManifestObject[]): Map<string, Buffer> {
       const bytes = Buffer.from(value, 'base64');
       const seen = data.get(key);
       if (seen && !seen.equals(bytes)) {
-        throw new AssetDirError(`${file}: key ${key} differs from the same key in another control-plane Secret`);
+        throw new AssetDirError(
+          `${file}: key ${key} differs from the same key in another control-plane Secret`,
+        );
       }
       data.set(key, bytes);
     }

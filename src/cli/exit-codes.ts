@@ -11,6 +11,8 @@ export interface DescribedError {
   code: string;
   message: string;
   hint?: string;
+  /** Lines of diagnosis, printed before the error line. */
+  details?: string[];
   /** The whole user-facing line, without the `Error: ` prefix. */
   line: string;
 }
@@ -28,13 +30,20 @@ export function describeError(err: unknown): DescribedError {
       code: err.code,
       message: err.message,
       hint: err.hint,
+      details: err.details,
       line: err.userMessage(),
     };
   }
   const e = err as OclifLikeError;
   const message = oneLine(e?.message ?? String(err));
   if (e?.oclif?.exit === 2) {
-    return { exitCode: EXIT.badInput, code: 'BAD_FLAGS', message, hint: 'see --help', line: `${message} (see --help)` };
+    return {
+      exitCode: EXIT.badInput,
+      code: 'BAD_FLAGS',
+      message,
+      hint: 'see --help',
+      line: `${message} (see --help)`,
+    };
   }
   return { exitCode: EXIT.failure, code: 'INTERNAL', message, line: message };
 }

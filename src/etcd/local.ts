@@ -37,6 +37,8 @@ export interface StartEtcdOptions {
   tls?: EtcdTlsOptions;
   /** The member's name (default: test). */
   name?: string;
+  /** The client port (default: a free one). */
+  clientPort?: number;
   /** Keep the data dir here instead of a temp dir (it is then not removed on stop). */
   dataDir?: string;
   /** How long to wait for /health before giving up. */
@@ -92,7 +94,8 @@ async function startOnce(opts: StartEtcdOptions): Promise<EtcdHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'bootkube-etcd-'));
   const dataDir = opts.dataDir ?? join(dir, 'data');
   const logFile = join(dir, 'etcd.log');
-  const [clientPort, peerPort] = await freePorts(2);
+  const [freeClient, peerPort] = await freePorts(2);
+  const clientPort = opts.clientPort ?? freeClient!;
   const scheme = opts.tls ? 'https' : 'http';
   const endpoint = `${scheme}://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;

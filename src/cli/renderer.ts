@@ -1,0 +1,34 @@
+/**
+ * The one choice of listr2 renderer (STYLE rule 9): silent under the test runner or with --json,
+ * plain lines when stderr is not a terminal or in CI, the live tree otherwise. Always on stderr,
+ * so stdout stays the command's result.
+ */
+import { PRESET_TIMESTAMP, ProcessOutput, type ListrBaseClassOptions } from 'listr2';
+
+type RendererChoice = Pick<
+  ListrBaseClassOptions<any, any, any>,
+  'renderer' | 'rendererOptions' | 'fallbackRenderer'
+>;
+
+export function rendererOptions(opts: { json?: boolean; quiet?: boolean } = {}): RendererChoice {
+  const silent = opts.quiet || opts.json || process.env.NODE_TEST_CONTEXT !== undefined;
+  const plain = !process.stderr.isTTY || !!process.env.CI;
+  const output = new ProcessOutput(
+    process.stderr as NodeJS.WriteStream,
+    process.stderr as NodeJS.WriteStream,
+  );
+  if (silent) return { renderer: 'silent' };
+  if (plain)
+    return {
+      renderer: 'simple',
+      rendererOptions: {
+        timestamp: process.env.BOOTKUBE_TIMESTAMPS ? PRESET_TIMESTAMP : undefined,
+        processOutput: output,
+      } as never,
+    };
+  return {
+    renderer: 'default',
+    rendererOptions: { processOutput: output, collapseSubtasks: false } as never,
+    fallbackRenderer: 'simple',
+  };
+}
