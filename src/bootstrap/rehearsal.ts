@@ -14,6 +14,7 @@ import { buildLockexec } from '../lock/index.js';
 import { render } from '../render/render.js';
 import { LOCKEXEC } from '../render/constants.js';
 import { SimCluster, type ClusterEvent } from '../sim/cluster.js';
+import type { RequestRecord } from '../sim/kubelet/api-client.js';
 import { RealClock } from '../sim/kubelet/clock.js';
 import { loadKubeconfig, nodeNameOf } from '../sim/kubelet/kubeconfig.js';
 import { standInRunners } from '../sim/standins/index.js';
@@ -40,6 +41,8 @@ export interface RehearsalEnv {
   assetDir: string;
   workDir: string;
   nodeName: string;
+  /** The API address of the asset dir (loopback). */
+  apiServer: URL;
   /** The simulated master's root dir: start's --root-dir. */
   nodeRoot: string;
   etcd: EtcdHandle;
@@ -55,6 +58,8 @@ export interface PrepareOptions {
   nodeName?: string;
   bootkubeVersion: string;
   onEvent?: (e: ClusterEvent) => void;
+  /** Every request the simulated kubelets make (tests). */
+  onRequest?: (r: RequestRecord) => void;
   /** Render with these extra flags (tests). */
   renderFlags?: Record<string, string>;
 }
@@ -140,6 +145,7 @@ export async function prepareRehearsal(o: PrepareOptions): Promise<RehearsalEnv>
       pullDelayMs: 20,
       sandboxDelayMs: 20,
       onEvent: o.onEvent,
+      onRequest: o.onRequest,
       ...({ imageFiles: { [LOCKEXEC.imagePath]: lockexec } } as object),
     });
     await cluster.start();
@@ -147,6 +153,7 @@ export async function prepareRehearsal(o: PrepareOptions): Promise<RehearsalEnv>
       assetDir,
       workDir: work,
       nodeName,
+      apiServer: api,
       nodeRoot: join(work, 'nodes', nodeName),
       etcd,
       cluster,
