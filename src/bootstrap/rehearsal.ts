@@ -5,14 +5,15 @@
  * against them. Without an asset dir, one is rendered for loopback first (ECDSA keys: fast).
  * Everything it starts is stopped, and its temp dir removed, however it ends.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs/atomic-file.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadClusterConfig } from '../config/index.js';
 import { freePorts, startEtcd, type EtcdHandle } from '../etcd/local.js';
 import { buildLockexec } from '../lock/index.js';
 import { render } from '../render/render.js';
-import { LOCKEXEC } from '../render/constants.js';
+import { HOST_PATHS, LOCKEXEC } from '../render/constants.js';
 import { SimCluster, type ClusterEvent } from '../sim/cluster.js';
 import type { RequestRecord } from '../sim/kubelet/api-client.js';
 import { RealClock } from '../sim/kubelet/clock.js';
@@ -146,15 +147,23 @@ export async function prepareRehearsal(o: PrepareOptions): Promise<RehearsalEnv>
       sandboxDelayMs: 20,
       onEvent: o.onEvent,
       onRequest: o.onRequest,
-      ...({ imageFiles: { [LOCKEXEC.imagePath]: lockexec } } as object),
+      imageFiles: { [LOCKEXEC.imagePath]: lockexec },
     });
+    // What an operator installs on a master before start: the kubelet's kubeconfig (the checkpointer uses it too).
+    const nodeRoot = join(work, 'nodes', nodeName);
+    await mkdir(join(nodeRoot, HOST_PATHS.kubernetesDir), { recursive: true });
+    await writeFileAtomic(
+      join(nodeRoot, HOST_PATHS.kubeletKubeconfig),
+      await readFile(join(assetDir, 'auth/kubeconfig-kubelet')),
+      0o600,
+    );
     await cluster.start();
     return {
       assetDir,
       workDir: work,
       nodeName,
       apiServer: api,
-      nodeRoot: join(work, 'nodes', nodeName),
+      nodeRoot,
       etcd,
       cluster,
       renderMs,

@@ -16,7 +16,7 @@ import { procHandoffLockInspector } from './sources/handoff-lock.js';
 import { kubeletPodSource } from './sources/kubelet.js';
 import { httpsReadyzProbe } from './sources/readyz.js';
 import { CheckpointStore, storeLayout } from './store.js';
-import type { CheckpointerIdentity, Logger } from './types.js';
+import type { CheckpointerIdentity, Logger, RuntimeSource } from './types.js';
 
 export interface CheckpointerOptions {
   /** Prefix of every host path the checkpointer writes or locks (default '/'). */
@@ -32,6 +32,8 @@ export interface CheckpointerOptions {
   /** Default 5 s. */
   intervalMs?: number;
   kubeletPort?: number;
+  /** The local truth in place of the CRI socket (the simulation's runtime); closed by its owner. */
+  runtime?: RuntimeSource;
   env?: NodeJS.ProcessEnv;
   log: Logger;
   signal: AbortSignal;
@@ -88,9 +90,12 @@ export async function runCheckpointer(opts: CheckpointerOptions): Promise<void> 
     lost = true;
     stop.abort();
   });
-  const runtime = criRuntimeSource({
-    endpoint: opts.containerRuntimeEndpoint ?? `unix://${HOST_PATHS.containerdSocket}`,
-  });
+  const cri = opts.runtime
+    ? undefined
+    : criRuntimeSource({
+        endpoint: opts.containerRuntimeEndpoint ?? `unix://${HOST_PATHS.containerdSocket}`,
+      });
+  const runtime = opts.runtime ?? cri!;
   try {
     const access = await loadClusterAccess(opts.kubeconfig ?? join(rootDir, HOST_PATHS.kubeletKubeconfig));
     const store = new CheckpointStore(storeLayout(rootDir), { log: opts.log });
@@ -116,7 +121,7 @@ export async function runCheckpointer(opts: CheckpointerOptions): Promise<void> 
     await checkpointer.runLoop({ intervalMs: opts.intervalMs ?? 5_000, signal: stop.signal });
   } finally {
     opts.signal.removeEventListener('abort', onAbort);
-    runtime.close();
+    cri?.close();
     await lock.release();
   }
   if (lost)

@@ -15,7 +15,11 @@ import type { KubeletEvent } from './kubelet/kubelet.js';
 import { SimNode } from './node.js';
 import type { ContainerRunner, SimNodeContext } from './runtime.js';
 
-export type ClusterEvent = (KubeletEvent | { type: 'nodeStopped' | 'nodeRebooting'; node: string } | { type: 'labelled' | 'labelFailed'; node: string; message?: string }) & { at: string };
+export type ClusterEvent = (
+  | KubeletEvent
+  | { type: 'nodeStopped' | 'nodeRebooting'; node: string }
+  | { type: 'labelled' | 'labelFailed'; node: string; message?: string }
+) & { at: string };
 
 export interface ClusterOptions {
   credentials: { server: string; ca: string; cert: string; key: string };
@@ -31,6 +35,8 @@ export interface ClusterOptions {
   podsPortBase?: number;
   pullDelayMs?: number;
   sandboxDelayMs?: number;
+  /** Files of container images (path in the image → a real file), for `cp` out of an image. */
+  imageFiles?: Record<string, string>;
   onEvent?: (e: ClusterEvent) => void;
   onRequest?: (r: RequestRecord) => void;
 }
@@ -81,6 +87,7 @@ export class SimCluster {
           podsPort: o.podsPortBase ? o.podsPortBase + i : 0,
           pullDelayMs: o.pullDelayMs,
           sandboxDelayMs: o.sandboxDelayMs,
+          imageFiles: o.imageFiles,
           onRequest: (r) => {
             this.requests++;
             o.onRequest?.(r);
@@ -105,7 +112,12 @@ export class SimCluster {
       contentType: 'application/merge-patch+json',
     });
     if (r.status === 200) this.emit({ type: 'labelled', node });
-    else this.emit({ type: 'labelFailed', node, message: `${r.status || r.error?.message}: ${r.body?.message ?? ''}` });
+    else
+      this.emit({
+        type: 'labelFailed',
+        node,
+        message: `${r.status || r.error?.message}: ${r.body?.message ?? ''}`,
+      });
   }
 
   node(name: string): SimNode {
@@ -120,7 +132,8 @@ export class SimCluster {
     const started: Promise<unknown>[] = [];
     for (let i = 0; i < this.nodes.length && !this.stopped; i++) {
       started.push(this.nodes[i]!.start());
-      if ((i + 1) % Math.max(1, Math.round(rate / 10)) === 0 && i + 1 < this.nodes.length) await new Promise((r) => setTimeout(r, 100));
+      if ((i + 1) % Math.max(1, Math.round(rate / 10)) === 0 && i + 1 < this.nodes.length)
+        await new Promise((r) => setTimeout(r, 100));
     }
     await Promise.all(started);
   }
@@ -152,7 +165,15 @@ export class SimCluster {
     while (this.window.length > 2 && now - this.window[0]! > 10_000) this.window.splice(0, 2);
     const [t0, r0] = [this.window[0]!, this.window[1]!];
     const rps = now > t0 ? ((this.requests - r0) * 1000) / (now - t0) : 0;
-    const s: ClusterStats = { nodes: this.nodes.length, registered: 0, ready: 0, pods: 0, running: 0, requests: this.requests, requestsPerSecond: Math.round(rps * 10) / 10 };
+    const s: ClusterStats = {
+      nodes: this.nodes.length,
+      registered: 0,
+      ready: 0,
+      pods: 0,
+      running: 0,
+      requests: this.requests,
+      requestsPerSecond: Math.round(rps * 10) / 10,
+    };
     for (const n of this.nodes) {
       const k = n.kubelet;
       if (!k) continue;

@@ -16,6 +16,7 @@ import type { RequestRecord } from './kubelet/api-client.js';
 import type { Clock } from './kubelet/clock.js';
 import { ContainerRuntime } from './kubelet/container-runtime.js';
 import { Kubelet, type KubeletEvent } from './kubelet/kubelet.js';
+import { volumeDir } from './kubelet/volume-files.js';
 import type { ContainerRunner, SimNodeContext } from './runtime.js';
 
 /** The rendered kubelet unit's lock file (assets/kubelet.service: --lock-file). */
@@ -42,6 +43,8 @@ export interface SimNodeOptions {
   restartOnFailure?: boolean;
   pullDelayMs?: number;
   sandboxDelayMs?: number;
+  /** Files of container images (path in the image → a real file), for `cp` out of an image. */
+  imageFiles?: Record<string, string>;
   onRequest?: (r: RequestRecord) => void;
   onEvent?: (e: KubeletEvent) => void;
   random?: () => number;
@@ -55,8 +58,13 @@ export class SimNode {
 
   constructor(readonly o: SimNodeOptions) {
     this.context = nodeContext(o.name, resolve(o.rootDir), o.credentials.server);
-    const runners = [...(o.runners?.(this.context) ?? []), genericRunner({ clock: o.clock })];
+    const runners = [
+      ...(o.runners?.(this.context) ?? []),
+      genericRunner({ clock: o.clock, imageFiles: o.imageFiles }),
+    ];
     this.runtime = new ContainerRuntime(this.context, o.clock, runners);
+    this.context.runtimePods = () => this.runtime.listPods();
+    this.context.kubeletPort = () => this.kubelet?.podsPort || undefined;
   }
 
   get name(): string {
@@ -74,7 +82,10 @@ export class SimNode {
       this.powered = true;
     }
     const o = this.o;
-    const lockFile = o.lockFile === false ? undefined : o.lockFile ?? (o.master ? this.hostPath(KUBELET_LOCK_FILE) : undefined);
+    const lockFile =
+      o.lockFile === false
+        ? undefined
+        : (o.lockFile ?? (o.master ? this.hostPath(KUBELET_LOCK_FILE) : undefined));
     const kubelet = new Kubelet({
       nodeName: o.name,
       credentials: o.credentials,
@@ -105,10 +116,18 @@ export class SimNode {
 
   // The unit's ExecStartPre: host dirs, and the hand-off lock file (0644, never replaced).
   private async prepareHost(): Promise<void> {
-    for (const p of [HOST_PATHS.staticPods, HOST_PATHS.inactiveManifests, HOST_PATHS.lockDir, '/var/lib/kubelet', HOST_PATHS.cniConfDir, HOST_PATHS.cniBinDir]) {
+    for (const p of [
+      HOST_PATHS.staticPods,
+      HOST_PATHS.inactiveManifests,
+      HOST_PATHS.lockDir,
+      '/var/lib/kubelet',
+      HOST_PATHS.cniConfDir,
+      HOST_PATHS.cniBinDir,
+    ]) {
       await mkdir(this.hostPath(p), { recursive: true });
     }
-    for (const p of [HOST_PATHS.checkpointSecrets, HOST_PATHS.checkpointConfigMaps]) await mkdir(this.hostPath(p), { recursive: true, mode: 0o700 });
+    for (const p of [HOST_PATHS.checkpointSecrets, HOST_PATHS.checkpointConfigMaps])
+      await mkdir(this.hostPath(p), { recursive: true, mode: 0o700 });
     await ensureLockFile(this.hostPath(API_SERVER_LOCK));
   }
 
@@ -150,8 +169,14 @@ export function nodeContext(nodeName: string, rootDir: string, apiServer: string
         const mountPath = m.mountPath.replace(/\/+$/, '') || '/';
         if (path !== mountPath && !path.startsWith(`${mountPath === '/' ? '' : mountPath}/`)) continue;
         const vol = (pod.spec?.volumes ?? []).find((v) => v.name === m.name);
-        if (!vol?.hostPath || (best && best.mount.length >= mountPath.length)) continue;
-        best = { mount: mountPath, host: join(vol.hostPath.path, m.subPath ?? '') };
+        // hostPath: the path itself; secret, configMap, emptyDir, projected, downwardAPI: where the kubelet wrote them.
+        const base = vol?.hostPath
+          ? vol.hostPath.path
+          : vol && pod.metadata?.uid
+            ? volumeDir(pod.metadata.uid, vol)
+            : undefined;
+        if (!base || (best && best.mount.length >= mountPath.length)) continue;
+        best = { mount: mountPath, host: join(base, m.subPath ?? '') };
       }
       if (!best) return undefined;
       return hostPath(join(best.host, path.slice(best.mount.length)));

@@ -16,8 +16,16 @@ export interface SimNodeContext {
   apiServer: string;
   /** Maps a host path as written in a pod (hostPath volume) to where it lives for this node. */
   hostPath(path: string): string;
-  /** Maps a path inside the container to the host path behind it (through hostPath volume mounts), if any. */
+  /** Maps a path inside the container to the host path behind it (through its volume mounts), if any. */
   containerPath(pod: V1Pod, container: V1Container, path: string): string | undefined;
+  /** What the node's container runtime runs (the CRI's view), for a checkpointer stand-in. */
+  runtimePods?(): Array<{
+    pod: V1Pod;
+    ready: boolean;
+    containers: Array<{ id: string; name: string; running: boolean }>;
+  }>;
+  /** The port of the node's kubelet /pods, once its kubelet runs. */
+  kubeletPort?(): number | undefined;
 }
 
 export interface ContainerContext {

@@ -39,11 +39,19 @@ export const SIM = {
 } as const;
 
 /** The annotation's value for `container` (`<key>.<container>` first, then `<key>`). */
-export function simAnnotation(pod: Pick<V1Pod, 'metadata'>, container: { name?: string } | undefined, key: string): string | undefined {
+export function simAnnotation(
+  pod: Pick<V1Pod, 'metadata'>,
+  container: { name?: string } | undefined,
+  key: string,
+): string | undefined {
   const a = pod.metadata?.annotations ?? {};
   return (container ? a[`${key}.${container.name}`] : undefined) ?? a[key];
 }
 
-export function simDuration(pod: Pick<V1Pod, 'metadata'>, container: { name?: string } | undefined, key: string): number | undefined {
+export function simDuration(
+  pod: Pick<V1Pod, 'metadata'>,
+  container: { name?: string } | undefined,
+  key: string,
+): number | undefined {
   return parseDuration(simAnnotation(pod, container, key));
 }

@@ -95,18 +95,43 @@ export class ApiClient {
 
   constructor(private readonly opts: ApiClientOptions) {
     this.url = new URL(opts.server);
-    this.agent = new https.Agent({ keepAlive: true, ca: opts.ca, cert: opts.cert, key: opts.key, maxSockets: Infinity, scheduling: 'lifo' });
+    this.agent = new https.Agent({
+      keepAlive: true,
+      ca: opts.ca,
+      cert: opts.cert,
+      key: opts.key,
+      maxSockets: Infinity,
+      scheduling: 'lifo',
+    });
   }
 
   /** One request; the body is parsed JSON when the answer is JSON. */
-  async request<T = any>(client: ClientKind, method: string, path: string, opts: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<ApiResult<T>> {
+  async request<T = any>(
+    client: ClientKind,
+    method: string,
+    path: string,
+    opts: { query?: Query; body?: unknown; contentType?: string } = {},
+  ): Promise<ApiResult<T>> {
     const query = { ...opts.query, ...(client === 'heartbeat' ? { timeout: '10s' } : {}) };
     const full = withQuery(path, query);
     const contentType = opts.body === undefined ? undefined : (opts.contentType ?? JSON_TYPE);
     // A patch is a Go map: encoding/json writes its keys sorted. Objects keep their field order.
-    const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : contentType === SMP_TYPE ? stableStringify(opts.body) : JSON.stringify(opts.body);
+    const body =
+      opts.body === undefined
+        ? undefined
+        : typeof opts.body === 'string'
+          ? opts.body
+          : contentType === SMP_TYPE
+            ? stableStringify(opts.body)
+            : JSON.stringify(opts.body);
     const record = this.record(client, method, full, contentType, false, body);
-    const result = await this.send(method, full, body, contentType, client === 'heartbeat' ? HEARTBEAT_TIMEOUT_MS : 60_000);
+    const result = await this.send(
+      method,
+      full,
+      body,
+      contentType,
+      client === 'heartbeat' ? HEARTBEAT_TIMEOUT_MS : 60_000,
+    );
     record.status = result.status;
     record.end = Date.now();
     this.opts.onRequest?.(record);
@@ -117,7 +142,12 @@ export class ApiClient {
    * A watch: events are handed to onEvent as they arrive; resolves when the stream ends (status
    * 200) or with the failed answer. Aborting the signal closes the stream.
    */
-  watch(path: string, query: Query, onEvent: (e: WatchEvent) => void, signal: AbortSignal): Promise<ApiResult & { events: number }> {
+  watch(
+    path: string,
+    query: Query,
+    onEvent: (e: WatchEvent) => void,
+    signal: AbortSignal,
+  ): Promise<ApiResult & { events: number }> {
     const full = withQuery(path, query);
     const record = this.record('kube', 'GET', full, undefined, true);
     return new Promise((resolve) => {
@@ -134,7 +164,10 @@ export class ApiClient {
         record.end = Date.now();
         this.opts.onRequest?.(record);
         if (res.statusCode !== 200) {
-          void readBody(res).then((b) => done({ status: res.statusCode ?? 0, body: b }), (error) => done({ status: 0, body: undefined, error }));
+          void readBody(res).then(
+            (b) => done({ status: res.statusCode ?? 0, body: b }),
+            (error) => done({ status: 0, body: undefined, error }),
+          );
           return;
         }
         let buf = '';
@@ -180,8 +213,28 @@ export class ApiClient {
     for (const list of Object.values(this.agent.freeSockets)) for (const s of list ?? []) s.destroy();
   }
 
-  private record(client: ClientKind, method: string, path: string, contentType: string | undefined, watch: boolean, body?: string): RequestRecord {
-    return { node: this.opts.nodeName, client, method, path, contentType, accept: ACCEPT, userAgent: USER_AGENT, status: 0, at: Date.now(), end: 0, watch, body };
+  private record(
+    client: ClientKind,
+    method: string,
+    path: string,
+    contentType: string | undefined,
+    watch: boolean,
+    body?: string,
+  ): RequestRecord {
+    return {
+      node: this.opts.nodeName,
+      client,
+      method,
+      path,
+      contentType,
+      accept: ACCEPT,
+      userAgent: USER_AGENT,
+      status: 0,
+      at: Date.now(),
+      end: 0,
+      watch,
+      body,
+    };
   }
 
   private options(method: string, path: string, contentType?: string, length?: number): https.RequestOptions {
@@ -199,15 +252,25 @@ export class ApiClient {
     };
   }
 
-  private send(method: string, path: string, body: string | undefined, contentType: string | undefined, timeoutMs: number): Promise<ApiResult> {
-    if (this.closed) return Promise.resolve({ status: 0, body: undefined, error: new Error('client closed') });
+  private send(
+    method: string,
+    path: string,
+    body: string | undefined,
+    contentType: string | undefined,
+    timeoutMs: number,
+  ): Promise<ApiResult> {
+    if (this.closed)
+      return Promise.resolve({ status: 0, body: undefined, error: new Error('client closed') });
     return new Promise((resolve) => {
-      const req = https.request(this.options(method, path, contentType, body === undefined ? undefined : Buffer.byteLength(body)), (res) => {
-        readBody(res).then(
-          (b) => resolve({ status: res.statusCode ?? 0, body: b }),
-          (error: Error) => resolve({ status: 0, body: undefined, error }),
-        );
-      });
+      const req = https.request(
+        this.options(method, path, contentType, body === undefined ? undefined : Buffer.byteLength(body)),
+        (res) => {
+          readBody(res).then(
+            (b) => resolve({ status: res.statusCode ?? 0, body: b }),
+            (error: Error) => resolve({ status: 0, body: undefined, error }),
+          );
+        },
+      );
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`request timed out after ${timeoutMs} ms`)));
       req.on('error', (error) => resolve({ status: 0, body: undefined, error }));
       req.end(body);

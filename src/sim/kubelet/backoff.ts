@@ -38,8 +38,10 @@ export class RestartBackoff {
   /** Records a restart: arms the initial back-off, or doubles the current one. */
   next(key: string, finishedAt: number): void {
     const e = this.entries.get(key);
-    if (!e || this.expired(finishedAt, e)) this.entries.set(key, { backoff: this.initialMs, lastUpdate: this.clock.now() });
-    else this.entries.set(key, { backoff: Math.min(e.backoff * 2, this.maxMs), lastUpdate: this.clock.now() });
+    if (!e || this.expired(finishedAt, e))
+      this.entries.set(key, { backoff: this.initialMs, lastUpdate: this.clock.now() });
+    else
+      this.entries.set(key, { backoff: Math.min(e.backoff * 2, this.maxMs), lastUpdate: this.clock.now() });
   }
 
   /** The current back-off of `key` in kubelet ms (0 when none). */

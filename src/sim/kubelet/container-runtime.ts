@@ -70,6 +70,8 @@ export function imageIdOf(ref: string): string {
 export class ContainerRuntime {
   readonly images = new Map<string, ImageRecord>();
   readonly sandboxes = new Map<string, Sandbox>();
+  /** The pod each container was started for, by UID: what CRI's sandbox metadata and labels carry. */
+  readonly pods = new Map<string, V1Pod>();
   private readonly containers = new Map<string, RuntimeContainer>();
   private readonly listeners = new Set<(c: RuntimeContainer) => void>();
   private readonly exitFns = new Map<string, (exitCode: number, reason: string) => void>();
@@ -101,7 +103,10 @@ export class ContainerRuntime {
     return () => this.listeners.delete(fn);
   }
 
-  addImage(ref: string, sizeBytes = 10_000_000 + (createHash('md5').update(ref).digest().readUInt32BE(0) % 90_000_000)): ImageRecord {
+  addImage(
+    ref: string,
+    sizeBytes = 10_000_000 + (createHash('md5').update(ref).digest().readUInt32BE(0) % 90_000_000),
+  ): ImageRecord {
     const norm = normalizeImage(ref);
     const existing = this.images.get(norm);
     if (existing) return existing;
@@ -136,20 +141,31 @@ export class ContainerRuntime {
   /** The newest attempt of a container of a pod. */
   latest(podUid: string, name: string): RuntimeContainer | undefined {
     let best: RuntimeContainer | undefined;
-    for (const c of this.containers.values()) if (c.podUid === podUid && c.name === name && (!best || c.attempt >= best.attempt)) best = c;
+    for (const c of this.containers.values())
+      if (c.podUid === podUid && c.name === name && (!best || c.attempt >= best.attempt)) best = c;
     return best;
   }
 
   /** The exited attempt before `c` (the container status's lastState). */
   previous(c: RuntimeContainer): RuntimeContainer | undefined {
     let best: RuntimeContainer | undefined;
-    for (const o of this.containers.values()) if (o.podUid === c.podUid && o.name === c.name && o !== c && !o.running && o.attempt < c.attempt && (!best || o.attempt > best.attempt)) best = o;
+    for (const o of this.containers.values())
+      if (
+        o.podUid === c.podUid &&
+        o.name === c.name &&
+        o !== c &&
+        !o.running &&
+        o.attempt < c.attempt &&
+        (!best || o.attempt > best.attempt)
+      )
+        best = o;
     return best;
   }
 
   /** Starts a container through the first runner that takes it; a runner's failure is a StartError exit. */
   async startContainer(pod: V1Pod, container: V1Container, attempt: number): Promise<RuntimeContainer> {
     const podUid = pod.metadata!.uid!;
+    this.pods.set(podUid, pod);
     const image = this.addImage(container.image ?? '');
     let markExited!: () => void;
     const c: RuntimeContainer = {
@@ -167,7 +183,9 @@ export class ContainerRuntime {
     };
     // Older attempts of the same name are garbage: keep only the last exited one (for lastState).
     const prior = this.latest(podUid, container.name);
-    for (const old of this.containers.values()) if (old.podUid === podUid && old.name === container.name && old !== prior && !old.running) this.containers.delete(old.id);
+    for (const old of this.containers.values())
+      if (old.podUid === podUid && old.name === container.name && old !== prior && !old.running)
+        this.containers.delete(old.id);
     this.containers.set(c.id, c);
     const exit = (exitCode: number, reason: string) => {
       if (!c.running) return;
@@ -236,8 +254,19 @@ export class ContainerRuntime {
 
   /** Removes every record of a pod (after the kubelet has stopped and forgotten it). */
   removePod(podUid: string): void {
-    for (const c of this.containers.values()) if (c.podUid === podUid && !c.running) this.containers.delete(c.id);
+    for (const c of this.containers.values())
+      if (c.podUid === podUid && !c.running) this.containers.delete(c.id);
     this.sandboxes.delete(podUid);
+    if (!this.containersOf(podUid).length) this.pods.delete(podUid);
+  }
+
+  /** Every pod with a container record, as the CRI lists them (sandbox metadata, labels, annotations, containers). */
+  listPods(): Array<{ pod: V1Pod; ready: boolean; containers: RuntimeContainer[] }> {
+    return [...this.pods].map(([uid, pod]) => ({
+      pod,
+      ready: this.sandboxes.has(uid),
+      containers: this.containersOf(uid),
+    }));
   }
 
   runningCount(): number {

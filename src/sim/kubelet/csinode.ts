@@ -43,17 +43,28 @@ async function tryInitialize(o: CsiNodeOptions): Promise<string | undefined> {
     const body = {
       kind: 'CSINode',
       apiVersion: 'storage.k8s.io/v1',
-      metadata: { name: o.nodeName, annotations: { [ANNOTATION]: MIGRATED_PLUGINS }, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: o.nodeName, uid: node.body.metadata.uid }] },
+      metadata: {
+        name: o.nodeName,
+        annotations: { [ANNOTATION]: MIGRATED_PLUGINS },
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: o.nodeName, uid: node.body.metadata.uid }],
+      },
       spec: { drivers: [] },
     };
     const c = await o.client.request('kube', 'POST', '/apis/storage.k8s.io/v1/csinodes', { body });
-    return c.status === 201 || c.status === 200 ? undefined : `create CSINode: ${c.status || c.error?.message}`;
+    return c.status === 201 || c.status === 200
+      ? undefined
+      : `create CSINode: ${c.status || c.error?.message}`;
   }
   if (r.status !== 200) return `get CSINode: ${r.status || r.error?.message}`;
   const existing = r.body as Obj;
   if (existing.metadata?.annotations?.[ANNOTATION] === MIGRATED_PLUGINS) return undefined;
-  existing.metadata.annotations = { ...(existing.metadata.annotations ?? {}), [ANNOTATION]: MIGRATED_PLUGINS };
-  const u = await o.client.request('kube', 'PUT', path, { body: { kind: 'CSINode', apiVersion: 'storage.k8s.io/v1', ...existing } });
+  existing.metadata.annotations = {
+    ...(existing.metadata.annotations ?? {}),
+    [ANNOTATION]: MIGRATED_PLUGINS,
+  };
+  const u = await o.client.request('kube', 'PUT', path, {
+    body: { kind: 'CSINode', apiVersion: 'storage.k8s.io/v1', ...existing },
+  });
   return u.status === 200 ? undefined : `update CSINode: ${u.status || u.error?.message}`;
 }
 
@@ -63,7 +74,9 @@ export async function initializeCsiNode(o: CsiNodeOptions): Promise<boolean> {
   // waitForAPIServerForever: 200 or NotFound both mean the API answers.
   for (;;) {
     if (signal.aborted) return false;
-    const r = await o.client.request('kube', 'GET', `/apis/storage.k8s.io/v1/csinodes/${o.nodeName}`, { query: { resourceVersion: '0' } });
+    const r = await o.client.request('kube', 'GET', `/apis/storage.k8s.io/v1/csinodes/${o.nodeName}`, {
+      query: { resourceVersion: '0' },
+    });
     if (r.status === 200 || r.status === 404) break;
     await clock.sleep(1000, signal).catch(() => undefined);
   }

@@ -43,7 +43,12 @@ export class EventRecorder {
     private readonly clock: Clock,
     private readonly nodeName: string,
     /** Also told every event, sent or not (the simulation's --json stream). */
-    private readonly observe?: (e: { type: string; reason: string; message: string; object: ObjectRef }) => void,
+    private readonly observe?: (e: {
+      type: string;
+      reason: string;
+      message: string;
+      object: ObjectRef;
+    }) => void,
   ) {}
 
   /** Records an event; returns at once (delivery is asynchronous, in order). */
@@ -52,7 +57,16 @@ export class EventRecorder {
     this.observe?.({ type, reason, message, object });
     if (!this.allow(object)) return;
     const now = this.clock.now();
-    const key = [object.kind, object.namespace, object.name, object.uid, object.fieldPath, type, reason, message].join('\u0000');
+    const key = [
+      object.kind,
+      object.namespace,
+      object.name,
+      object.uid,
+      object.fieldPath,
+      type,
+      reason,
+      message,
+    ].join('\u0000');
     const prior = this.seen.get(key);
     const ts = rfc3339(now);
     const namespace = object.namespace || 'default';
@@ -60,15 +74,31 @@ export class EventRecorder {
       prior.count++;
       const count = prior.count;
       this.enqueue(async () => {
-        const r = await this.send('PATCH', `/api/v1/namespaces/${namespace}/events/${prior.name}`, { count, lastTimestamp: ts, message }, SMP_TYPE);
-        if (r === 404) await this.send('POST', `/api/v1/namespaces/${namespace}/events`, this.body(prior.name, namespace, object, type, reason, message, prior.firstTimestamp, ts, count));
+        const r = await this.send(
+          'PATCH',
+          `/api/v1/namespaces/${namespace}/events/${prior.name}`,
+          { count, lastTimestamp: ts, message },
+          SMP_TYPE,
+        );
+        if (r === 404)
+          await this.send(
+            'POST',
+            `/api/v1/namespaces/${namespace}/events`,
+            this.body(prior.name, namespace, object, type, reason, message, prior.firstTimestamp, ts, count),
+          );
       });
       return;
     }
     const nanos = BigInt(now) * 1_000_000n + BigInt(this.seq++ % 1_000_000);
     const name = `${object.name}.${nanos.toString(16)}`;
     this.seen.set(key, { name, count: 1, firstTimestamp: ts });
-    this.enqueue(() => this.send('POST', `/api/v1/namespaces/${namespace}/events`, this.body(name, namespace, object, type, reason, message, ts, ts, 1)).then(() => undefined));
+    this.enqueue(() =>
+      this.send(
+        'POST',
+        `/api/v1/namespaces/${namespace}/events`,
+        this.body(name, namespace, object, type, reason, message, ts, ts, 1),
+      ).then(() => undefined),
+    );
   }
 
   /** Stops sending; what is queued is dropped. */
@@ -85,7 +115,7 @@ export class EventRecorder {
     const key = `${object.kind}/${object.namespace ?? ''}/${object.name}/${object.uid ?? ''}`;
     const now = this.clock.now();
     const b = this.buckets.get(key) ?? { tokens: BURST, at: now };
-    b.tokens = Math.min(BURST, b.tokens + (this.clock.since(b.at) / REFILL_MS));
+    b.tokens = Math.min(BURST, b.tokens + this.clock.since(b.at) / REFILL_MS);
     b.at = now;
     this.buckets.set(key, b);
     if (b.tokens < 1) return false;
@@ -93,7 +123,17 @@ export class EventRecorder {
     return true;
   }
 
-  private body(name: string, namespace: string, object: ObjectRef, type: string, reason: string, message: string, first: string, last: string, count: number): object {
+  private body(
+    name: string,
+    namespace: string,
+    object: ObjectRef,
+    type: string,
+    reason: string,
+    message: string,
+    first: string,
+    last: string,
+    count: number,
+  ): object {
     return {
       kind: 'Event',
       apiVersion: 'v1',
@@ -132,7 +172,11 @@ export function nodeRef(nodeName: string): ObjectRef {
 }
 
 /** A container's reference: the pod's, with the container's field path. */
-export function containerRef(pod: Record<string, any>, containerName: string | undefined, init = false): ObjectRef {
+export function containerRef(
+  pod: Record<string, any>,
+  containerName: string | undefined,
+  init = false,
+): ObjectRef {
   const m = pod.metadata ?? {};
   const ref: ObjectRef = { kind: 'Pod', namespace: m.namespace, name: m.name, uid: m.uid, apiVersion: 'v1' };
   if (m.resourceVersion) ref.resourceVersion = m.resourceVersion;

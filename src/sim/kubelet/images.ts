@@ -51,7 +51,12 @@ export class ImagePuller {
     if (failedAt !== undefined && this.backoff.isInBackOffSince(key, failedAt)) {
       const message = `Back-off pulling image "${image}"`;
       this.o.event(ref, 'Normal', 'BackOff', message);
-      return { ok: false, reason: 'ImagePullBackOff', message, retryMs: this.backoff.remaining(key, failedAt) };
+      return {
+        ok: false,
+        reason: 'ImagePullBackOff',
+        message,
+        retryMs: this.backoff.remaining(key, failedAt),
+      };
     }
     const queued = clock.now();
     // serializeImagePulls: one pull at a time on a node.
@@ -59,7 +64,9 @@ export class ImagePuller {
       if (signal.aborted) return { ok: false, reason: 'ContainerCreating', message: '' } as PullOutcome;
       this.o.event(ref, 'Normal', 'Pulling', `Pulling image "${image}"`);
       const started = clock.now();
-      await clock.sleep(simDuration(pod, c, SIM.pullDelay) ?? this.o.pullDelayMs, signal).catch(() => undefined);
+      await clock
+        .sleep(simDuration(pod, c, SIM.pullDelay) ?? this.o.pullDelayMs, signal)
+        .catch(() => undefined);
       if (signal.aborted) return { ok: false, reason: 'ContainerCreating', message: '' } as PullOutcome;
       if (simAnnotation(pod, c, SIM.pullError) === 'true') {
         const now = clock.now();
@@ -68,13 +75,23 @@ export class ImagePuller {
         const why = `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": not found`;
         this.o.event(ref, 'Warning', 'Failed', `Failed to pull image "${image}": ${why}`);
         this.o.event(ref, 'Warning', 'Failed', 'Error: ErrImagePull');
-        return { ok: false, reason: 'ErrImagePull', message: why, retryMs: this.backoff.remaining(key, now) } as PullOutcome;
+        return {
+          ok: false,
+          reason: 'ErrImagePull',
+          message: why,
+          retryMs: this.backoff.remaining(key, now),
+        } as PullOutcome;
       }
       const rec = runtime.addImage(image);
       this.failedAt.delete(key);
       const took = (clock.since(started) / 1000).toFixed(3);
       const total = (clock.since(queued) / 1000).toFixed(3);
-      this.o.event(ref, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${took}s (${total}s including waiting). Image size: ${rec.sizeBytes} bytes.`);
+      this.o.event(
+        ref,
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${image}" in ${took}s (${total}s including waiting). Image size: ${rec.sizeBytes} bytes.`,
+      );
       return { ok: true } as PullOutcome;
     });
     this.queue = run.catch(() => undefined);

@@ -33,7 +33,10 @@ export async function loadKubeconfig(file: string): Promise<KubeletCredentials> 
   try {
     doc = parseYaml(await readFile(file, 'utf8')) as Kubeconfig;
   } catch (cause) {
-    throw new SimConfigError(`kubeconfig ${file}: ${(cause as Error).message}`, { hint: 'pass a kubeconfig from `bootkube render` (auth/kubeconfig)', cause });
+    throw new SimConfigError(`kubeconfig ${file}: ${(cause as Error).message}`, {
+      hint: 'pass a kubeconfig from `bootkube render` (auth/kubeconfig)',
+      cause,
+    });
   }
   const base = dirname(resolve(file));
   const ctxName = doc['current-context'] ?? doc.contexts?.[0]?.name;
@@ -41,7 +44,9 @@ export async function loadKubeconfig(file: string): Promise<KubeletCredentials> 
   const cluster = doc.clusters?.find((c) => c.name === ctx?.cluster)?.cluster ?? doc.clusters?.[0]?.cluster;
   const user = doc.users?.find((u) => u.name === ctx?.user)?.user ?? doc.users?.[0]?.user;
   const fail = (what: string) =>
-    new SimConfigError(`kubeconfig ${file} has no ${what}`, { hint: 'the simulated kubelet authenticates with a client certificate, as render writes them' });
+    new SimConfigError(`kubeconfig ${file} has no ${what}`, {
+      hint: 'the simulated kubelet authenticates with a client certificate, as render writes them',
+    });
   if (!cluster?.server) throw fail('cluster server');
   if (!user) throw fail('user');
   const pem = async (data: string | undefined, path: string | undefined, what: string): Promise<string> => {
@@ -49,7 +54,11 @@ export async function loadKubeconfig(file: string): Promise<KubeletCredentials> 
     if (path) return readFile(resolve(base, path), 'utf8');
     throw fail(what);
   };
-  const ca = await pem(cluster['certificate-authority-data'], cluster['certificate-authority'], 'certificate-authority');
+  const ca = await pem(
+    cluster['certificate-authority-data'],
+    cluster['certificate-authority'],
+    'certificate-authority',
+  );
   const cert = await pem(user['client-certificate-data'], user['client-certificate'], 'client certificate');
   const key = await pem(user['client-key-data'], user['client-key'], 'client key');
   const subject = parseSubject(new X509Certificate(cert).subject);

@@ -100,24 +100,49 @@ export class Kubelet {
     const o = this.o;
     const { clock, nodeName } = o;
     const signal = this.stop.signal;
-    if (o.exitOnLockContention && !o.lockFile) throw new SimLockFlagError('cannot exit on lock file contention: no lock file specified', { hint: 'pass --lock-file too' });
+    if (o.exitOnLockContention && !o.lockFile)
+      throw new SimLockFlagError('cannot exit on lock file contention: no lock file specified', {
+        hint: 'pass --lock-file too',
+      });
     if (o.lockFile) {
       this.lock = await acquireKubeletLock(o.lockFile, signal);
-      if (o.exitOnLockContention) await this.lock.watchContention((how) => void this.exit(0, `lock contention (${how})`));
+      if (o.exitOnLockContention)
+        await this.lock.watchContention((how) => void this.exit(0, `lock contention (${how})`));
     }
     const client = (this.client = new ApiClient({ nodeName, ...o.credentials, onRequest: o.onRequest }));
     const log = (line: string) => this.emit({ type: 'log', node: nodeName, line });
-    this.events = new EventRecorder(client, clock, nodeName, (e) => this.emit({ type: 'event', node: nodeName, eventType: e.type, reason: e.reason, message: e.message, object: e.object }));
+    this.events = new EventRecorder(client, clock, nodeName, (e) =>
+      this.emit({
+        type: 'event',
+        node: nodeName,
+        eventType: e.type,
+        reason: e.reason,
+        message: e.message,
+        object: e.object,
+      }),
+    );
     const status = new StatusManager({
       client,
       clock,
       signal,
       apiStatus: (uid) => this.pods?.apiStatus(uid),
-      hasMirror: (sp) => isMirrorPod(this.pods?.apiPods.get(`${sp.metadata.namespace}/${sp.metadata.name}`) ?? {}),
+      hasMirror: (sp) =>
+        isMirrorPod(this.pods?.apiPods.get(`${sp.metadata.namespace}/${sp.metadata.name}`) ?? {}),
     });
     this.status = status;
-    this.volumes = new VolumeManager(client, clock, signal);
-    const images = new ImagePuller({ clock, runtime: o.runtime, pullDelayMs: o.pullDelayMs ?? 1000, event: (ref, t, r, m) => this.events!.event(ref, t, r, m) });
+    this.volumes = new VolumeManager(
+      client,
+      clock,
+      signal,
+      (path) => o.runtime.node.hostPath(path),
+      o.credentials.ca,
+    );
+    const images = new ImagePuller({
+      clock,
+      runtime: o.runtime,
+      pullDelayMs: o.pullDelayMs ?? 1000,
+      event: (ref, t, r, m) => this.events!.event(ref, t, r, m),
+    });
     this.pods = new PodManager({
       clock,
       status,
@@ -134,17 +159,38 @@ export class Kubelet {
       },
       onPodsChanged: () => this.queueMirrorSync(),
     });
-    this.mirror = new MirrorPods({ client, nodeName, nodeUid: () => this.node()?.metadata?.uid, apiPods: () => this.pods!.apiPods.list(), onError: log });
-    this.server = await startPodsServer({ port: o.podsPort ?? 0, clientCa: o.credentials.ca, pods: () => this.pods!.podsForServer() });
+    this.mirror = new MirrorPods({
+      client,
+      nodeName,
+      nodeUid: () => this.node()?.metadata?.uid,
+      apiPods: () => this.pods!.apiPods.list(),
+      onError: log,
+    });
+    this.server = await startPodsServer({
+      port: o.podsPort ?? 0,
+      clientCa: o.credentials.ca,
+      pods: () => this.pods!.podsForServer(),
+    });
     this.podsPort = this.server.port;
     this.events.event(nodeRef(nodeName), 'Normal', 'Starting', 'Starting kubelet.');
-    this.events.event(nodeRef(nodeName), 'Normal', 'NodeAllocatableEnforced', 'Updated Node Allocatable limit across pods');
+    this.events.event(
+      nodeRef(nodeName),
+      'Normal',
+      'NodeAllocatableEnforced',
+      'Updated Node Allocatable limit across pods',
+    );
     this.startInformers(client, log);
     if (o.staticPodPath) {
-      this.statics = new StaticPodSource(o.staticPodPath, nodeName, clock, (pods) => {
-        this.pods!.staticPods = pods;
-        this.pods!.reconcile();
-      }, log);
+      this.statics = new StaticPodSource(
+        o.staticPodPath,
+        nodeName,
+        clock,
+        (pods) => {
+          this.pods!.staticPods = pods;
+          this.pods!.reconcile();
+        },
+        log,
+      );
       await this.statics.start();
     }
     void this.apiPodSource(client, log);
@@ -165,7 +211,14 @@ export class Kubelet {
     });
     void nodeSync.run();
     void nodeSync.fastStatusUpdateOnce();
-    void new LeaseController({ client, clock, nodeName, signal, random: o.random, onRepeatedFailure: () => client.closeIdle() }).run();
+    void new LeaseController({
+      client,
+      clock,
+      nodeName,
+      signal,
+      random: o.random,
+      onRepeatedFailure: () => client.closeIdle(),
+    }).run();
     void initializeCsiNode({ client, clock, nodeName, signal, random: o.random, onError: log }).then((ok) => {
       if (ok) this.csiReady = true;
       // klog.Fatalf("Failed to initialize CSINode after retrying"): the process ends with 255.
@@ -179,7 +232,12 @@ export class Kubelet {
   private startInformers(client: ApiClient, log: (l: string) => void): void {
     const { clock, nodeName } = this.o;
     const signal = this.stop.signal;
-    const informer = (path: string, fieldSelector: string | undefined, store?: ObjectStore, changed?: () => void) => {
+    const informer = (
+      path: string,
+      fieldSelector: string | undefined,
+      store?: ObjectStore,
+      changed?: () => void,
+    ) => {
       const r = new Reflector({
         client,
         clock,
@@ -200,7 +258,9 @@ export class Kubelet {
       void r.run();
       return r;
     };
-    this.nodeReflector = informer('/api/v1/nodes', `metadata.name=${nodeName}`, this.nodeStore, () => this.nodeChanged());
+    this.nodeReflector = informer('/api/v1/nodes', `metadata.name=${nodeName}`, this.nodeStore, () =>
+      this.nodeChanged(),
+    );
     this.servicesReflector = informer('/api/v1/services', 'spec.clusterIP!=None');
     informer('/apis/storage.k8s.io/v1/csidrivers', undefined);
     informer('/apis/node.k8s.io/v1/runtimeclasses', undefined);
@@ -230,7 +290,9 @@ export class Kubelet {
         this.pods?.reconcile();
         // A static pod's status waits for its mirror pod: send it once the mirror shows up.
         if (t === 'ADDED' && isMirrorPod(obj)) {
-          const sp = this.pods?.staticPods.find((p) => p.metadata.namespace === obj.metadata.namespace && p.metadata.name === obj.metadata.name);
+          const sp = this.pods?.staticPods.find(
+            (p) => p.metadata.namespace === obj.metadata.namespace && p.metadata.name === obj.metadata.name,
+          );
           if (sp) this.status?.schedule(sp.metadata.uid);
         }
       },
@@ -274,7 +336,13 @@ export class Kubelet {
 
   private nodeStatusEvent(reason: string): void {
     const name = this.o.nodeName;
-    if (reason === 'Rebooted') this.events?.event(nodeRef(name), 'Warning', 'Rebooted', `Node ${name} has been rebooted, boot id: ${this.o.runtime.bootId}`);
+    if (reason === 'Rebooted')
+      this.events?.event(
+        nodeRef(name),
+        'Warning',
+        'Rebooted',
+        `Node ${name} has been rebooted, boot id: ${this.o.runtime.bootId}`,
+      );
     else this.events?.event(nodeRef(name), 'Normal', reason, `Node ${name} status is now: ${reason}`);
   }
 

@@ -70,7 +70,9 @@ export class LeaseController {
     // The owner reference needs the Node's UID; no Node, no owner reference this time.
     return this.o.client.request('heartbeat', 'GET', `/api/v1/nodes/${this.o.nodeName}`).then((r) => {
       if (r.status !== 200) return base ? lease : undefined;
-      lease.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'Node', name: this.o.nodeName, uid: r.body.metadata.uid }];
+      lease.metadata.ownerReferences = [
+        { apiVersion: 'v1', kind: 'Node', name: this.o.nodeName, uid: r.body.metadata.uid },
+      ];
       return lease;
     });
   }
@@ -104,7 +106,9 @@ export class LeaseController {
     for (let i = 0; i < MAX_UPDATE_RETRIES && !this.o.signal.aborted; i++) {
       const lease = current ? await this.newLease(current) : undefined;
       if (!lease) return false;
-      const r = await this.o.client.request('heartbeat', 'PUT', `${this.path}/${this.o.nodeName}`, { body: lease });
+      const r = await this.o.client.request('heartbeat', 'PUT', `${this.path}/${this.o.nodeName}`, {
+        body: lease,
+      });
       if (r.status === 200) {
         this.latest = r.body;
         this.o.onRenewed?.(r.body);

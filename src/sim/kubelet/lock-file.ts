@@ -68,7 +68,10 @@ function lineFrom(child: ChildProcess): Promise<string | undefined> {
 /** flock.Acquire: blocks until the lock is ours (or the signal aborts). */
 export async function acquireKubeletLock(path: string, signal: AbortSignal): Promise<KubeletLock> {
   await mkdir(dirname(path), { recursive: true });
-  const child = spawn('flock', ['--exclusive', path, 'sh', '-c', 'echo locked; exec cat'], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('flock', ['--exclusive', path, 'sh', '-c', 'echo locked; exec cat'], {
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   child.stdin!.on('error', () => undefined);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const onAbort = () => child.kill('SIGKILL');
@@ -78,7 +81,9 @@ export async function acquireKubeletLock(path: string, signal: AbortSignal): Pro
   if (line !== 'locked') {
     child.kill('SIGKILL');
     if (signal.aborted) throw signal.reason;
-    throw new SimStartError(`lock file ${path}: flock did not take the lock`, { hint: 'is util-linux flock installed?' });
+    throw new SimStartError(`lock file ${path}: flock did not take the lock`, {
+      hint: 'is util-linux flock installed?',
+    });
   }
   const stoppers: Array<() => void> = [];
   return {

@@ -46,13 +46,19 @@ export class MirrorPods {
     const nodeUid = this.o.nodeUid();
     if (!nodeUid) return;
     const mirrors = new Map<string, Obj>();
-    for (const p of this.o.apiPods()) if (isMirrorPod(p)) mirrors.set(`${p.metadata.namespace}/${p.metadata.name}`, p);
+    for (const p of this.o.apiPods())
+      if (isMirrorPod(p)) mirrors.set(`${p.metadata.namespace}/${p.metadata.name}`, p);
     for (const sp of statics) {
       const key = `${sp.metadata.namespace}/${sp.metadata.name}`;
       const mirror = mirrors.get(key);
       mirrors.delete(key);
       const hash = sp.metadata.annotations?.[CONFIG_HASH];
-      if (mirror && !mirror.metadata.deletionTimestamp && mirror.metadata.annotations?.[CONFIG_MIRROR] === hash) continue;
+      if (
+        mirror &&
+        !mirror.metadata.deletionTimestamp &&
+        mirror.metadata.annotations?.[CONFIG_MIRROR] === hash
+      )
+        continue;
       if (mirror) await this.remove(mirror);
       if (mirror?.metadata.deletionTimestamp) continue; // wait for it to go before making a new one
       await this.create(sp, hash, nodeUid);
@@ -65,18 +71,30 @@ export class MirrorPods {
     body.apiVersion = 'v1';
     body.kind = 'Pod';
     body.metadata.annotations = { ...(body.metadata.annotations ?? {}), [CONFIG_MIRROR]: hash };
-    body.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'Node', name: this.o.nodeName, uid: nodeUid, controller: true }];
-    const r = await this.o.client.request('kube', 'POST', `/api/v1/namespaces/${sp.metadata.namespace}/pods`, { body });
+    body.metadata.ownerReferences = [
+      { apiVersion: 'v1', kind: 'Node', name: this.o.nodeName, uid: nodeUid, controller: true },
+    ];
+    const r = await this.o.client.request(
+      'kube',
+      'POST',
+      `/api/v1/namespaces/${sp.metadata.namespace}/pods`,
+      { body },
+    );
     if (r.status === 201 || r.status === 200) return;
     if (r.status === 409) return; // AlreadyExists: the informer will show it, and the next sync checks its hash
-    this.o.onError?.(`failed creating a mirror pod for ${sp.metadata.namespace}/${sp.metadata.name}: ${r.body?.message ?? r.status ?? r.error?.message}`);
+    this.o.onError?.(
+      `failed creating a mirror pod for ${sp.metadata.namespace}/${sp.metadata.name}: ${r.body?.message ?? r.status ?? r.error?.message}`,
+    );
   }
 
   private async remove(mirror: Obj): Promise<void> {
     const { namespace, name, uid } = mirror.metadata;
     // Deleted at once (grace 0): a mirror pod has nothing of its own to stop.
     const body = { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, preconditions: { uid } };
-    const r = await this.o.client.request('kube', 'DELETE', `/api/v1/namespaces/${namespace}/pods/${name}`, { body });
-    if (r.status !== 200 && r.status !== 404 && r.status !== 409) this.o.onError?.(`failed deleting mirror pod ${namespace}/${name}: ${r.status}`);
+    const r = await this.o.client.request('kube', 'DELETE', `/api/v1/namespaces/${namespace}/pods/${name}`, {
+      body,
+    });
+    if (r.status !== 200 && r.status !== 404 && r.status !== 409)
+      this.o.onError?.(`failed deleting mirror pod ${namespace}/${name}: ${r.status}`);
   }
 }

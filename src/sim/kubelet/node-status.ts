@@ -64,7 +64,16 @@ export function initialNode(f: NodeFacts, now: number, onEvent: (reason: string)
   return node;
 }
 
-function condition(node: Obj, type: string, ok: boolean, trueReason: string, falseReason: string, message: string, now: number, onEvent: (r: string) => void): void {
+function condition(
+  node: Obj,
+  type: string,
+  ok: boolean,
+  trueReason: string,
+  falseReason: string,
+  message: string,
+  now: number,
+  onEvent: (r: string) => void,
+): void {
   const conditions: Obj[] = (node.status.conditions ??= []);
   const status = ok ? 'True' : 'False';
   const ts = rfc3339(now);
@@ -107,12 +116,45 @@ export function setNodeStatus(node: Obj, f: NodeFacts, now: number, onEvent: (re
     architecture: 'amd64',
   };
   s.daemonEndpoints = { kubeletEndpoint: { Port: f.kubeletPort } };
-  s.images = [...f.images].sort((a, b) => b.sizeBytes - a.sizeBytes).map((i) => ({ names: i.names, sizeBytes: i.sizeBytes }));
-  condition(node, 'MemoryPressure', false, 'KubeletHasInsufficientMemory', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', now, onEvent);
-  condition(node, 'DiskPressure', false, 'KubeletHasDiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure', now, onEvent);
-  condition(node, 'PIDPressure', false, 'KubeletHasInsufficientPID', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', now, onEvent);
+  s.images = [...f.images]
+    .sort((a, b) => b.sizeBytes - a.sizeBytes)
+    .map((i) => ({ names: i.names, sizeBytes: i.sizeBytes }));
+  condition(
+    node,
+    'MemoryPressure',
+    false,
+    'KubeletHasInsufficientMemory',
+    'KubeletHasSufficientMemory',
+    'kubelet has sufficient memory available',
+    now,
+    onEvent,
+  );
+  condition(
+    node,
+    'DiskPressure',
+    false,
+    'KubeletHasDiskPressure',
+    'KubeletHasNoDiskPressure',
+    'kubelet has no disk pressure',
+    now,
+    onEvent,
+  );
+  condition(
+    node,
+    'PIDPressure',
+    false,
+    'KubeletHasInsufficientPID',
+    'KubeletHasSufficientPID',
+    'kubelet has sufficient PID available',
+    now,
+    onEvent,
+  );
   const ready = f.notReadyReasons.length === 0;
-  const msg = ready ? 'kubelet is posting ready status' : f.notReadyReasons.length === 1 ? f.notReadyReasons[0]! : `[${f.notReadyReasons.join(', ')}]`;
+  const msg = ready
+    ? 'kubelet is posting ready status'
+    : f.notReadyReasons.length === 1
+      ? f.notReadyReasons[0]!
+      : `[${f.notReadyReasons.join(', ')}]`;
   condition(node, 'Ready', ready, 'KubeletReady', 'KubeletNotReady', msg, now, onEvent);
 }
 
@@ -120,7 +162,9 @@ export function setNodeStatus(node: Obj, f: NodeFacts, now: number, onEvent: (re
 export function nodeStatusHasChanged(a: Obj | undefined, b: Obj | undefined): boolean {
   const strip = (s: Obj | undefined) => {
     if (!s) return s;
-    const conds = [...(s.conditions ?? [])].map((c: Obj): Obj => ({ ...c, lastHeartbeatTime: undefined })).sort((x, y) => String(x.type).localeCompare(String(y.type)));
+    const conds = [...(s.conditions ?? [])]
+      .map((c: Obj): Obj => ({ ...c, lastHeartbeatTime: undefined }))
+      .sort((x, y) => String(x.type).localeCompare(String(y.type)));
     return { ...s, conditions: conds };
   };
   return !deepEqual(strip(a), strip(b));

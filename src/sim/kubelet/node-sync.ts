@@ -9,7 +9,13 @@
  */
 import { SMP_TYPE, type ApiClient } from './api-client.js';
 import { jitter, type Clock } from './clock.js';
-import { initialNode, nodeStatusHasChanged, readyStatus, setNodeStatus, type NodeFacts } from './node-status.js';
+import {
+  initialNode,
+  nodeStatusHasChanged,
+  readyStatus,
+  setNodeStatus,
+  type NodeFacts,
+} from './node-status.js';
 import { nodeStatusPatch } from './strategic-patch.js';
 
 export type Obj = Record<string, any>;
@@ -18,7 +24,13 @@ export const NODE_STATUS_UPDATE_MS = 10_000;
 export const NODE_STATUS_REPORT_MS = 300_000;
 const NODE_STATUS_RETRIES = 5;
 const NODE_READY_GRACE_MS = 120_000;
-const DEFAULT_LABELS = ['kubernetes.io/hostname', 'kubernetes.io/os', 'kubernetes.io/arch', 'beta.kubernetes.io/os', 'beta.kubernetes.io/arch'];
+const DEFAULT_LABELS = [
+  'kubernetes.io/hostname',
+  'kubernetes.io/os',
+  'kubernetes.io/arch',
+  'beta.kubernetes.io/os',
+  'beta.kubernetes.io/arch',
+];
 const CMAD = 'volumes.kubernetes.io/controller-managed-attach-detach';
 
 export interface NodeSyncOptions {
@@ -48,7 +60,9 @@ export class NodeSync {
   async run(): Promise<void> {
     while (!this.o.signal.aborted) {
       await this.exclusive(() => this.syncNodeStatus());
-      await this.o.clock.sleep(jitter(NODE_STATUS_UPDATE_MS, 0.04, this.o.random), this.o.signal).catch(() => undefined);
+      await this.o.clock
+        .sleep(jitter(NODE_STATUS_UPDATE_MS, 0.04, this.o.random), this.o.signal)
+        .catch(() => undefined);
     }
   }
 
@@ -56,7 +70,9 @@ export class NodeSync {
   async fastStatusUpdateOnce(): Promise<void> {
     const start = this.o.clock.now();
     while (!this.o.signal.aborted) {
-      const done = await this.exclusive(() => this.fastNodeStatusUpdate(this.o.clock.since(start) >= NODE_READY_GRACE_MS));
+      const done = await this.exclusive(() =>
+        this.fastNodeStatusUpdate(this.o.clock.since(start) >= NODE_READY_GRACE_MS),
+      );
       if (done) return;
       await this.o.clock.sleep(100, this.o.signal).catch(() => undefined);
     }
@@ -106,7 +122,10 @@ export class NodeSync {
     const updated = structuredClone(existing);
     let requiresUpdate = false;
     if (updated.metadata.annotations?.[CMAD] !== node.metadata.annotations[CMAD]) {
-      updated.metadata.annotations = { ...(updated.metadata.annotations ?? {}), [CMAD]: node.metadata.annotations[CMAD] };
+      updated.metadata.annotations = {
+        ...(updated.metadata.annotations ?? {}),
+        [CMAD]: node.metadata.annotations[CMAD],
+      };
       requiresUpdate = true;
     }
     updated.metadata.labels ??= {};
@@ -117,11 +136,18 @@ export class NodeSync {
       }
     }
     if (!updated.status?.capacity || !updated.status?.allocatable) {
-      updated.status = { ...(updated.status ?? {}), capacity: updated.status?.capacity ?? node.status.capacity, allocatable: updated.status?.allocatable ?? node.status.allocatable };
+      updated.status = {
+        ...(updated.status ?? {}),
+        capacity: updated.status?.capacity ?? node.status.capacity,
+        allocatable: updated.status?.allocatable ?? node.status.allocatable,
+      };
       requiresUpdate = true;
     }
     if (!requiresUpdate) return true;
-    const p = await client.request('kube', 'PATCH', `/api/v1/nodes/${this.o.nodeName}/status`, { body: nodeStatusPatch(existing, updated), contentType: SMP_TYPE });
+    const p = await client.request('kube', 'PATCH', `/api/v1/nodes/${this.o.nodeName}/status`, {
+      body: nodeStatusPatch(existing, updated),
+      contentType: SMP_TYPE,
+    });
     return p.status === 200;
   }
 
@@ -130,7 +156,10 @@ export class NodeSync {
     const node = structuredClone(original);
     let labelsMissing = false;
     node.metadata.labels ??= {};
-    for (const [k, v] of [['kubernetes.io/os', 'linux'], ['kubernetes.io/arch', 'amd64']] as const) {
+    for (const [k, v] of [
+      ['kubernetes.io/os', 'linux'],
+      ['kubernetes.io/arch', 'amd64'],
+    ] as const) {
       if (node.metadata.labels[k] !== v) {
         node.metadata.labels[k] = v;
         labelsMissing = true;
@@ -154,7 +183,10 @@ export class NodeSync {
   }
 
   private async patch(original: Obj, node: Obj): Promise<Obj | undefined> {
-    const r = await this.o.client.request('heartbeat', 'PATCH', `/api/v1/nodes/${this.o.nodeName}/status`, { body: nodeStatusPatch(original, node), contentType: SMP_TYPE });
+    const r = await this.o.client.request('heartbeat', 'PATCH', `/api/v1/nodes/${this.o.nodeName}/status`, {
+      body: nodeStatusPatch(original, node),
+      contentType: SMP_TYPE,
+    });
     if (r.status !== 200) return undefined;
     this.lastReport = this.o.clock.now();
     this.o.onPatched?.(r.body);

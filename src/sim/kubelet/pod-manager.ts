@@ -35,8 +35,19 @@ export class PodManager {
 
   private annotate(pod: Obj, source: 'api' | 'file'): Obj {
     const uid = pod.metadata.uid as string;
-    if (!this.seen.has(uid)) this.seen.set(uid, pod.metadata.annotations?.[CONFIG_SEEN] ?? rfc3339Nano(this.o.clock.now()));
-    const copy = { ...pod, metadata: { ...pod.metadata, annotations: { ...(pod.metadata.annotations ?? {}), [CONFIG_SOURCE]: source, [CONFIG_SEEN]: this.seen.get(uid) } } };
+    if (!this.seen.has(uid))
+      this.seen.set(uid, pod.metadata.annotations?.[CONFIG_SEEN] ?? rfc3339Nano(this.o.clock.now()));
+    const copy = {
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        annotations: {
+          ...(pod.metadata.annotations ?? {}),
+          [CONFIG_SOURCE]: source,
+          [CONFIG_SEEN]: this.seen.get(uid),
+        },
+      },
+    };
     return copy;
   }
 
@@ -49,7 +60,8 @@ export class PodManager {
       if ((phase === 'Succeeded' || phase === 'Failed') && !this.workers.has(p.metadata.uid)) continue;
       out.set(p.metadata.uid, { pod: this.annotate(p, 'api'), isStatic: false });
     }
-    for (const p of this.staticPods) out.set(p.metadata.uid, { pod: this.annotate(p, 'file'), isStatic: true });
+    for (const p of this.staticPods)
+      out.set(p.metadata.uid, { pod: this.annotate(p, 'file'), isStatic: true });
     return out;
   }
 
@@ -61,7 +73,10 @@ export class PodManager {
       if (!w) {
         if (this.removed.has(uid)) continue;
         this.startWorker(pod, isStatic);
-      } else if (w.pod.metadata.resourceVersion !== pod.metadata.resourceVersion || !!pod.metadata.deletionTimestamp !== !!w.pod.metadata.deletionTimestamp) {
+      } else if (
+        w.pod.metadata.resourceVersion !== pod.metadata.resourceVersion ||
+        !!pod.metadata.deletionTimestamp !== !!w.pod.metadata.deletionTimestamp
+      ) {
         w.update(pod);
       }
     }
@@ -80,7 +95,7 @@ export class PodManager {
       pod,
       {
         ...this.o.workerDeps,
-        volumes: isStatic ? undefined : this.o.volumes,
+        volumes: this.o.volumes,
         onChange: (wk) => this.publish(wk),
         onTerminated: (wk) => {
           this.publish(wk);
@@ -105,6 +120,7 @@ export class PodManager {
     this.workers.delete(w.uid);
     w.detach();
     if (!w.isStatic) this.o.volumes.unregister(w.pod);
+    void this.o.volumes.tearDown(w.uid);
     this.o.status.remove(w.uid);
     this.o.workerDeps.runtime.removePod(w.uid);
     this.o.onPodsChanged();
@@ -123,7 +139,9 @@ export class PodManager {
 
   /** What /pods shows: API pods from the cache, static pods with the status manager's status. */
   podsForServer(): Obj[] {
-    return [...this.desired().values()].map(({ pod, isStatic }) => (isStatic ? { ...pod, status: this.o.status.get(pod.metadata.uid) ?? pod.status } : pod));
+    return [...this.desired().values()].map(({ pod, isStatic }) =>
+      isStatic ? { ...pod, status: this.o.status.get(pod.metadata.uid) ?? pod.status } : pod,
+    );
   }
 
   /** The kubelet stops: every worker lets go (the runtime keeps or loses the containers). */

@@ -48,10 +48,17 @@ export interface PodRecord {
   terminal: boolean;
 }
 
-export const KUBELET_CONDITIONS = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'] as const;
+export const KUBELET_CONDITIONS = [
+  'PodReadyToStartContainers',
+  'Initialized',
+  'Ready',
+  'ContainersReady',
+  'PodScheduled',
+] as const;
 
 const running = (c: ContainerRecord | undefined) => !!c && 'running' in c.state;
-const terminated = (c: ContainerRecord | undefined) => (c && 'terminated' in c.state ? c.state.terminated : undefined);
+const terminated = (c: ContainerRecord | undefined) =>
+  c && 'terminated' in c.state ? c.state.terminated : undefined;
 const waiting = (c: ContainerRecord | undefined) => !!c && 'waiting' in c.state;
 
 /** An init container with restartPolicy Always (a sidecar). */
@@ -149,7 +156,10 @@ export function podConditions(pod: Obj, rec: PodRecord, phase: string): Obj[] {
     .map((c) => c.name);
   if (phase === 'Succeeded' && unknownInit.length === 0) out.push(cond('Initialized', true, 'PodCompleted'));
   else if (unknownInit.length || incomplete.length) {
-    const msg = [unknownInit.length ? `containers with unknown status: ${names(unknownInit)}` : '', incomplete.length ? `containers with incomplete status: ${names(incomplete)}` : '']
+    const msg = [
+      unknownInit.length ? `containers with unknown status: ${names(unknownInit)}` : '',
+      incomplete.length ? `containers with incomplete status: ${names(incomplete)}` : '',
+    ]
       .filter(Boolean)
       .join(', ');
     out.push(cond('Initialized', false, 'ContainersNotInitialized', msg));
@@ -158,8 +168,20 @@ export function podConditions(pod: Obj, rec: PodRecord, phase: string): Obj[] {
   const cr = containersReady(pod, rec, phase);
   let ready = cr.status === 'True' ? cond('Ready', true) : cond('Ready', false, cr.reason, cr.message);
   if (cr.status === 'True') {
-    const missing = (spec.readinessGates ?? []).map((g: Obj) => g.conditionType).filter((t: string) => !(pod.status?.conditions ?? []).some((c: Obj) => c.type === t && c.status === 'True'));
-    if (missing.length) ready = cond('Ready', false, 'ReadinessGatesNotReady', missing.map((t: string) => `corresponding condition of pod readiness gate "${t}" does not exist.`).join(', '));
+    const missing = (spec.readinessGates ?? [])
+      .map((g: Obj) => g.conditionType)
+      .filter(
+        (t: string) => !(pod.status?.conditions ?? []).some((c: Obj) => c.type === t && c.status === 'True'),
+      );
+    if (missing.length)
+      ready = cond(
+        'Ready',
+        false,
+        'ReadinessGatesNotReady',
+        missing
+          .map((t: string) => `corresponding condition of pod readiness gate "${t}" does not exist.`)
+          .join(', '),
+      );
   }
   out.push(ready, cr, cond('PodScheduled', true));
   return out;
@@ -169,12 +191,16 @@ function containersReady(pod: Obj, rec: PodRecord, phase: string): Obj {
   const spec = pod.spec ?? {};
   const unknown: string[] = [];
   const unready: string[] = [];
-  const check = (c: Obj, s: ContainerRecord | undefined) => (!s ? unknown.push(c.name) : !s.ready ? unready.push(c.name) : 0);
+  const check = (c: Obj, s: ContainerRecord | undefined) =>
+    !s ? unknown.push(c.name) : !s.ready ? unready.push(c.name) : 0;
   for (const c of spec.initContainers ?? []) if (isSidecar(c)) check(c, rec.init.get(c.name));
   for (const c of spec.containers ?? []) check(c, rec.containers.get(c.name));
   if (phase === 'Succeeded' && unknown.length === 0) return cond('ContainersReady', false, 'PodCompleted');
   if (phase === 'Failed') return cond('ContainersReady', false, 'PodFailed');
-  const msg = [unknown.length ? `containers with unknown status: ${names(unknown)}` : '', unready.length ? `containers with unready status: ${names(unready)}` : '']
+  const msg = [
+    unknown.length ? `containers with unknown status: ${names(unknown)}` : '',
+    unready.length ? `containers with unready status: ${names(unready)}` : '',
+  ]
     .filter(Boolean)
     .join(', ');
   return msg ? cond('ContainersReady', false, 'ContainersNotReady', msg) : cond('ContainersReady', true);
@@ -183,9 +209,26 @@ function containersReady(pod: Obj, rec: PodRecord, phase: string): Obj {
 /** A container status as the API shows it; `fallbackReason` for containers the runtime has not made yet. */
 export function containerStatus(c: Obj, s: ContainerRecord | undefined, fallbackReason: string): Obj {
   if (!s) {
-    return { name: c.name, state: { waiting: { reason: fallbackReason } }, lastState: {}, ready: false, restartCount: 0, image: c.image, imageID: '', started: false };
+    return {
+      name: c.name,
+      state: { waiting: { reason: fallbackReason } },
+      lastState: {},
+      ready: false,
+      restartCount: 0,
+      image: c.image,
+      imageID: '',
+      started: false,
+    };
   }
-  const out: Obj = { name: s.name, state: s.state, lastState: s.lastState ?? {}, ready: s.ready, restartCount: s.restartCount, image: s.image, imageID: s.imageID };
+  const out: Obj = {
+    name: s.name,
+    state: s.state,
+    lastState: s.lastState ?? {},
+    ready: s.ready,
+    restartCount: s.restartCount,
+    image: s.image,
+    imageID: s.imageID,
+  };
   if (s.containerID) out.containerID = s.containerID;
   out.started = s.started;
   return out;
@@ -196,14 +239,24 @@ export function generatePodStatus(pod: Obj, rec: PodRecord, isStatic: boolean): 
   const spec = pod.spec ?? {};
   const phase = podPhase(pod, rec, isStatic);
   const fallback = (spec.initContainers ?? []).length > 0 ? 'PodInitializing' : 'ContainerCreating';
-  const status: Obj = { phase, conditions: podConditions(pod, rec, phase), hostIP: rec.hostIP, hostIPs: [{ ip: rec.hostIP }] };
+  const status: Obj = {
+    phase,
+    conditions: podConditions(pod, rec, phase),
+    hostIP: rec.hostIP,
+    hostIPs: [{ ip: rec.hostIP }],
+  };
   if (rec.podIP) {
     status.podIP = rec.podIP;
     status.podIPs = [{ ip: rec.podIP }];
   }
   if (rec.startTime) status.startTime = rec.startTime;
-  if ((spec.initContainers ?? []).length) status.initContainerStatuses = spec.initContainers.map((c: Obj) => containerStatus(c, rec.init.get(c.name), fallback));
-  status.containerStatuses = (spec.containers ?? []).map((c: Obj) => containerStatus(c, rec.containers.get(c.name), fallback));
+  if ((spec.initContainers ?? []).length)
+    status.initContainerStatuses = spec.initContainers.map((c: Obj) =>
+      containerStatus(c, rec.init.get(c.name), fallback),
+    );
+  status.containerStatuses = (spec.containers ?? []).map((c: Obj) =>
+    containerStatus(c, rec.containers.get(c.name), fallback),
+  );
   status.qosClass = pod.status?.qosClass ?? qosClass(pod);
   return status;
 }
@@ -211,7 +264,9 @@ export function generatePodStatus(pod: Obj, rec: PodRecord, isStatic: boolean): 
 /** v1qos.GetPodQOS, enough for the simulation: Guaranteed, Burstable or BestEffort. */
 export function qosClass(pod: Obj): string {
   const all: Obj[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-  const any = all.some((c) => Object.keys(c.resources?.requests ?? {}).length || Object.keys(c.resources?.limits ?? {}).length);
+  const any = all.some(
+    (c) => Object.keys(c.resources?.requests ?? {}).length || Object.keys(c.resources?.limits ?? {}).length,
+  );
   if (!any) return 'BestEffort';
   const guaranteed = all.every((c) => {
     const l = c.resources?.limits ?? {};

@@ -55,12 +55,29 @@ export class PodWorker {
     readonly isStatic: boolean,
   ) {
     this.uid = pod.metadata.uid;
-    this.rec = { hostIP: d.hostIP, sandboxReady: false, init: new Map(), containers: new Map(), terminal: false };
+    this.rec = {
+      hostIP: d.hostIP,
+      sandboxReady: false,
+      init: new Map(),
+      containers: new Map(),
+      terminal: false,
+    };
     this.prober = new Prober(d.clock, {
       onChange: () => this.requestSync(),
-      onFailure: (c, kind) => this.event(c.name, 'Warning', 'Unhealthy', `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: `),
+      onFailure: (c, kind) =>
+        this.event(
+          c.name,
+          'Warning',
+          'Unhealthy',
+          `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: `,
+        ),
       onKill: (c, kind) => {
-        this.event(c.name, 'Normal', 'Killing', `Container ${c.name} failed ${kind} probe, will be restarted`);
+        this.event(
+          c.name,
+          'Normal',
+          'Killing',
+          `Container ${c.name} failed ${kind} probe, will be restarted`,
+        );
         void d.runtime.stopContainer(c, this.graceMs());
       },
     });
@@ -116,10 +133,16 @@ export class PodWorker {
       for (const t of this.timers) t.cancel();
       const grace = graceS !== undefined ? graceS * 1000 : this.graceMs();
       const live = this.d.runtime.containersOf(this.uid).filter((c) => c.running);
-      const sidecarNames = new Set((this.pod.spec?.initContainers ?? []).filter(isSidecar).map((c: Obj) => c.name));
+      const sidecarNames = new Set(
+        (this.pod.spec?.initContainers ?? []).filter(isSidecar).map((c: Obj) => c.name),
+      );
       for (const c of live) this.event(c.name, 'Normal', 'Killing', `Stopping container ${c.name}`);
-      await Promise.all(live.filter((c) => !sidecarNames.has(c.name)).map((c) => this.d.runtime.stopContainer(c, grace)));
-      await Promise.all(live.filter((c) => sidecarNames.has(c.name)).map((c) => this.d.runtime.stopContainer(c, grace)));
+      await Promise.all(
+        live.filter((c) => !sidecarNames.has(c.name)).map((c) => this.d.runtime.stopContainer(c, grace)),
+      );
+      await Promise.all(
+        live.filter((c) => sidecarNames.has(c.name)).map((c) => this.d.runtime.stopContainer(c, grace)),
+      );
       this.prober.stopAll();
       this.d.runtime.removeSandbox(this.uid);
       this.waiting.clear();
@@ -146,7 +169,12 @@ export class PodWorker {
     this.timers.add(t);
   }
 
-  private event(container: string | undefined, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  private event(
+    container: string | undefined,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): void {
     const init = (this.pod.spec?.initContainers ?? []).some((c: Obj) => c.name === container);
     this.d.events.event(containerRef(this.pod, container, init), type, reason, message);
   }
@@ -160,7 +188,8 @@ export class PodWorker {
     this.rec.startTime ??= rfc3339(clock.now());
     // SyncPod sets the pod's status first, before waiting for anything.
     this.publish();
-    if (this.d.volumes && !this.isStatic) {
+    if (this.d.volumes && this.isStatic) await this.d.volumes.setUpLocal(this.pod);
+    else if (this.d.volumes) {
       const err = await this.d.volumes.setUp(this.pod);
       if (this.bail) return;
       if (err) {
@@ -176,7 +205,13 @@ export class PodWorker {
       const restarted = runtime.containersOf(this.uid).length > 0;
       await clock.sleep(this.d.sandboxDelayMs, this.stop.signal).catch(() => undefined);
       if (this.bail) return;
-      if (restarted) this.event(undefined, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+      if (restarted)
+        this.event(
+          undefined,
+          'Normal',
+          'SandboxChanged',
+          'Pod sandbox changed, it will be killed and re-created.',
+        );
       sb = runtime.runSandbox(this.uid, this.pod.spec?.hostNetwork === true, this.d.hostIP);
       this.rec.podIP = sb.ip;
       this.publish();
@@ -218,24 +253,42 @@ export class PodWorker {
   }
 
   /** Starts (or restarts, behind the back-off) one container; false when it did not start. */
-  private async start(c: Obj, rc: RuntimeContainer | undefined, cur: RuntimeContainer | undefined): Promise<boolean> {
+  private async start(
+    c: Obj,
+    rc: RuntimeContainer | undefined,
+    cur: RuntimeContainer | undefined,
+  ): Promise<boolean> {
     const { runtime, backoff, clock } = this.d;
     const key = `${this.uid}/${c.name}`;
     if (cur && !cur.running) {
       const finished = cur.finishedAt ?? clock.now();
       if (backoff.isInBackOffSince(key, finished)) {
-        this.waiting.set(c.name, { reason: 'CrashLoopBackOff', message: `back-off ${goDuration(backoff.get(key))} restarting failed container=${c.name} pod=${this.fmtPod()}` });
-        this.event(c.name, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${this.fmtPod()}`);
+        this.waiting.set(c.name, {
+          reason: 'CrashLoopBackOff',
+          message: `back-off ${goDuration(backoff.get(key))} restarting failed container=${c.name} pod=${this.fmtPod()}`,
+        });
+        this.event(
+          c.name,
+          'Warning',
+          'BackOff',
+          `Back-off restarting failed container ${c.name} in pod ${this.fmtPod()}`,
+        );
         this.after(backoff.remaining(key, finished), () => this.requestSync());
         return false;
       }
       backoff.next(key, finished);
     }
     const init = (this.pod.spec?.initContainers ?? []).includes(c);
-    const pulled = await this.d.images.ensure(this.pod, c, containerRef(this.pod, c.name, init), this.stop.signal);
+    const pulled = await this.d.images.ensure(
+      this.pod,
+      c,
+      containerRef(this.pod, c.name, init),
+      this.stop.signal,
+    );
     if (this.bail) return false;
     if (!pulled.ok) {
-      if (pulled.reason !== 'ContainerCreating') this.waiting.set(c.name, { reason: pulled.reason, message: pulled.message });
+      if (pulled.reason !== 'ContainerCreating')
+        this.waiting.set(c.name, { reason: pulled.reason, message: pulled.message });
       if (pulled.retryMs !== undefined) this.after(pulled.retryMs, () => this.requestSync());
       return false;
     }
@@ -247,7 +300,11 @@ export class PodWorker {
       return false;
     }
     this.waiting.delete(c.name);
-    const started = await runtime.startContainer(this.pod as V1Pod, c as V1Container, rc ? rc.attempt + 1 : 0);
+    const started = await runtime.startContainer(
+      this.pod as V1Pod,
+      c as V1Container,
+      rc ? rc.attempt + 1 : 0,
+    );
     if (!started.running && started.reason === 'StartError') {
       this.event(c.name, 'Warning', 'Failed', `Error: ${started.logs.at(-1) ?? 'failed to start'}`);
       return false;
@@ -279,20 +336,65 @@ export class PodWorker {
   private record(c: Obj, sb: Sandbox | undefined): ContainerRecord | undefined {
     const rc = this.d.runtime.latest(this.uid, c.name);
     const w = this.waiting.get(c.name);
-    if (!rc) return w ? { name: c.name, image: c.image, imageID: '', state: { waiting: w }, restartCount: 0, ready: false, started: false } : undefined;
-    const base = { name: c.name, image: rc.image, imageID: rc.imageID, containerID: `containerd://${rc.id}`, restartCount: rc.attempt };
+    if (!rc)
+      return w
+        ? {
+            name: c.name,
+            image: c.image,
+            imageID: '',
+            state: { waiting: w },
+            restartCount: 0,
+            ready: false,
+            started: false,
+          }
+        : undefined;
+    const base = {
+      name: c.name,
+      image: rc.image,
+      imageID: rc.imageID,
+      containerID: `containerd://${rc.id}`,
+      restartCount: rc.attempt,
+    };
     const prev = this.d.runtime.previous(rc);
     if (rc.running && (!sb || current(rc, sb) || this.rec.terminal)) {
       const { started, ready } = this.prober.state(rc);
-      return { ...base, state: { running: { startedAt: rfc3339(rc.startedAt) } }, lastState: prev ? { terminated: terminatedOf(prev) } : undefined, ready, started };
+      return {
+        ...base,
+        state: { running: { startedAt: rfc3339(rc.startedAt) } },
+        lastState: prev ? { terminated: terminatedOf(prev) } : undefined,
+        ready,
+        started,
+      };
     }
     const term = terminatedOf(rc);
-    if (w) return { ...base, state: { waiting: w }, lastState: { terminated: term }, ready: false, started: false };
+    if (w)
+      return {
+        ...base,
+        state: { waiting: w },
+        lastState: { terminated: term },
+        ready: false,
+        started: false,
+      };
     if (sb && !current(rc, sb) && !this.rec.terminal) {
       const reason = (this.pod.spec?.initContainers ?? []).length ? 'PodInitializing' : 'ContainerCreating';
-      return { ...base, containerID: undefined, image: c.image, imageID: '', state: { waiting: { reason } }, lastState: { terminated: term }, ready: false, started: false };
+      return {
+        ...base,
+        containerID: undefined,
+        image: c.image,
+        imageID: '',
+        state: { waiting: { reason } },
+        lastState: { terminated: term },
+        ready: false,
+        started: false,
+      };
     }
-    return { ...base, state: { terminated: term }, lastState: prev ? { terminated: terminatedOf(prev) } : undefined, ready: false, started: false };
+    return {
+      ...base,
+      state: { terminated: term },
+      lastState: prev ? { terminated: terminatedOf(prev) } : undefined,
+      ready: false,
+      started: false,
+    };
   }
 }
 

@@ -21,7 +21,15 @@ export function servingCertificate(): Promise<{ cert: string; key: string }> {
   serving ??= (async () => {
     const key = await generateKey('ecdsa-p256');
     const { pem } = selfSign(
-      { name: 'kubelet-serving', commonName: `bootkube-sim@${Math.floor(Date.now() / 1000)}`, organizations: [], isCa: false, usages: ['serverAuth'], sans: { dns: ['localhost'], ips: ['127.0.0.1'] }, ...caValidity(new Date()) },
+      {
+        name: 'kubelet-serving',
+        commonName: `bootkube-sim@${Math.floor(Date.now() / 1000)}`,
+        organizations: [],
+        isCa: false,
+        usages: ['serverAuth'],
+        sans: { dns: ['localhost'], ips: ['127.0.0.1'] },
+        ...caValidity(new Date()),
+      },
       key,
     );
     return { cert: pem, key: privateKeyToPem(key.privateKey) };
@@ -46,19 +54,26 @@ export interface PodsServerOptions {
 export async function startPodsServer(o: PodsServerOptions): Promise<PodsServer> {
   const { cert, key } = await servingCertificate();
   const sockets = new Set<Socket>();
-  const server: Server = createServer({ cert, key, ca: o.clientCa, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-    const socket = req.socket as TLSSocket;
-    const send = (status: number, body: string, type = 'application/json') => {
-      res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
-    };
-    if (!socket.authorized) return send(401, 'Unauthorized', 'text/plain; charset=utf-8');
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET') return send(405, 'Method Not Allowed', 'text/plain; charset=utf-8');
-    if (path === '/healthz') return send(200, 'ok', 'text/plain; charset=utf-8');
-    if (path === '/pods' || path === '/pods/') return send(200, JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: o.pods() }));
-    return send(404, '404 page not found', 'text/plain; charset=utf-8');
-  });
+  const server: Server = createServer(
+    { cert, key, ca: o.clientCa, requestCert: true, rejectUnauthorized: false },
+    (req, res) => {
+      const socket = req.socket as TLSSocket;
+      const send = (status: number, body: string, type = 'application/json') => {
+        res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+        res.end(body);
+      };
+      if (!socket.authorized) return send(401, 'Unauthorized', 'text/plain; charset=utf-8');
+      const path = (req.url ?? '/').split('?')[0];
+      if (req.method !== 'GET') return send(405, 'Method Not Allowed', 'text/plain; charset=utf-8');
+      if (path === '/healthz') return send(200, 'ok', 'text/plain; charset=utf-8');
+      if (path === '/pods' || path === '/pods/')
+        return send(
+          200,
+          JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: o.pods() }),
+        );
+      return send(404, '404 page not found', 'text/plain; charset=utf-8');
+    },
+  );
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));

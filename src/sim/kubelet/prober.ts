@@ -44,12 +44,18 @@ export class Prober {
   ) {}
 
   /** Starts the probe workers of a container that just started. */
-  add(c: RuntimeContainer, spec: { readinessProbe?: V1Probe; livenessProbe?: V1Probe; startupProbe?: V1Probe }): void {
+  add(
+    c: RuntimeContainer,
+    spec: { readinessProbe?: V1Probe; livenessProbe?: V1Probe; startupProbe?: V1Probe },
+  ): void {
     const workers = new Map<Kind, ProbeWorker>();
     // Initial results: readiness and startup fail until they succeed, liveness succeeds until it fails.
-    if (spec.startupProbe) workers.set('startup', { kind: 'startup', spec: spec.startupProbe, result: false, streak: 0 });
-    if (spec.readinessProbe) workers.set('readiness', { kind: 'readiness', spec: spec.readinessProbe, result: false, streak: 0 });
-    if (spec.livenessProbe) workers.set('liveness', { kind: 'liveness', spec: spec.livenessProbe, result: true, streak: 0 });
+    if (spec.startupProbe)
+      workers.set('startup', { kind: 'startup', spec: spec.startupProbe, result: false, streak: 0 });
+    if (spec.readinessProbe)
+      workers.set('readiness', { kind: 'readiness', spec: spec.readinessProbe, result: false, streak: 0 });
+    if (spec.livenessProbe)
+      workers.set('liveness', { kind: 'liveness', spec: spec.livenessProbe, result: true, streak: 0 });
     const entry = { c, workers };
     this.containers.set(c.id, entry);
     for (const w of workers.values()) this.schedule(entry, w, (w.spec.initialDelaySeconds ?? 0) * 1000);
@@ -95,7 +101,11 @@ export class Prober {
     let ok: boolean;
     try {
       const h = e.c.handle;
-      ok = !h ? false : w.kind === 'readiness' ? await h.ready() : await (h.live ? h.live() : w.kind === 'startup' ? h.ready() : true);
+      ok = !h
+        ? false
+        : w.kind === 'readiness'
+          ? await h.ready()
+          : await (h.live ? h.live() : w.kind === 'startup' ? h.ready() : true);
     } catch {
       ok = false;
     }

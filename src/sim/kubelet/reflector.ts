@@ -107,12 +107,19 @@ export class Reflector {
   }
 
   // The pager: 500 per page when reading from the cache (rv 0) or consistently (""), one page otherwise.
-  private async listOnce(rv: string): Promise<{ status: number; body?: any; error?: Error; items: Obj[]; rv: string }> {
+  private async listOnce(
+    rv: string,
+  ): Promise<{ status: number; body?: any; error?: Error; items: Obj[]; rv: string }> {
     const paged = rv === '' || rv === '0';
     const items: Obj[] = [];
     let cont: string | undefined;
     for (;;) {
-      const query: Query = { fieldSelector: this.opts.fieldSelector, limit: paged ? 500 : undefined, resourceVersion: cont ? undefined : rv || undefined, continue: cont };
+      const query: Query = {
+        fieldSelector: this.opts.fieldSelector,
+        limit: paged ? 500 : undefined,
+        resourceVersion: cont ? undefined : rv || undefined,
+        continue: cont,
+      };
       const r = await this.opts.client.request('kube', 'GET', this.opts.path, { query });
       if (r.status !== 200) return { ...r, items: [], rv: '' };
       items.push(...((r.body?.items as Obj[]) ?? []));
@@ -139,17 +146,26 @@ export class Reflector {
       const stop = new AbortController();
       const onAbort = () => stop.abort();
       signal.addEventListener('abort', onAbort, { once: true });
-      const r = await client.watch(this.opts.path, query, (e) => {
-        const outcome = this.handle(e);
-        if (outcome === 'expired') expired = true;
-        if (outcome === 'error') failed = `watch ${this.opts.path}: ${e.object?.message ?? 'error event'}`;
-        if (outcome !== 'ok') stop.abort();
-      }, stop.signal);
+      const r = await client.watch(
+        this.opts.path,
+        query,
+        (e) => {
+          const outcome = this.handle(e);
+          if (outcome === 'expired') expired = true;
+          if (outcome === 'error') failed = `watch ${this.opts.path}: ${e.object?.message ?? 'error event'}`;
+          if (outcome !== 'ok') stop.abort();
+        },
+        stop.signal,
+      );
       signal.removeEventListener('abort', onAbort);
       if (signal.aborted) return;
       if (r.status === 0) {
         // Connection refused: retry the watch in place after a back-off, as isWatchErrorRetriable says.
-        if (/ECONNREFUSED/.test(String((r.error as NodeJS.ErrnoException | undefined)?.code ?? r.error?.message))) {
+        if (
+          /ECONNREFUSED/.test(
+            String((r.error as NodeJS.ErrnoException | undefined)?.code ?? r.error?.message),
+          )
+        ) {
           await clock.sleep(this.backoff.next(), signal);
           continue;
         }

@@ -59,13 +59,17 @@ export function applyFileDefaults(pod: Obj, file: string, nodeName: string): Obj
   pod.spec.nodeName = nodeName;
   meta.annotations = { ...(meta.annotations ?? {}), [CONFIG_HASH]: meta.uid, [CONFIG_SOURCE]: 'file' };
   const tolerations: Obj[] = (pod.spec.tolerations ??= []);
-  if (!tolerations.some((t) => t.operator === 'Exists' && t.effect === 'NoExecute' && !t.key)) tolerations.push({ operator: 'Exists', effect: 'NoExecute' });
+  if (!tolerations.some((t) => t.operator === 'Exists' && t.effect === 'NoExecute' && !t.key))
+    tolerations.push({ operator: 'Exists', effect: 'NoExecute' });
   pod.status = { phase: 'Pending' };
   return pod;
 }
 
 /** Reads the dir: the pods it holds, and one line per file that could not be used. */
-export async function readStaticPodDir(dir: string, nodeName: string): Promise<{ pods: Obj[]; errors: string[] }> {
+export async function readStaticPodDir(
+  dir: string,
+  nodeName: string,
+): Promise<{ pods: Obj[]; errors: string[] }> {
   const errors: string[] = [];
   let names: string[];
   try {
@@ -85,7 +89,8 @@ export async function readStaticPodDir(dir: string, nodeName: string): Promise<{
       }
       if (!st.isFile()) continue;
       const doc = parseYaml(await readFile(file, 'utf8')) as Obj;
-      if (!doc || doc.kind !== 'Pod' || (doc.apiVersion && doc.apiVersion !== 'v1')) throw new Error(`couldn't parse as pod (kind ${doc?.kind ?? 'none'})`);
+      if (!doc || doc.kind !== 'Pod' || (doc.apiVersion && doc.apiVersion !== 'v1'))
+        throw new Error(`couldn't parse as pod (kind ${doc?.kind ?? 'none'})`);
       if (!doc.metadata?.name) throw new Error('a static pod needs metadata.name');
       pods.push(applyFileDefaults(doc, file, nodeName));
     } catch (e) {
@@ -148,7 +153,10 @@ export class StaticPodSource {
     this.scanning = (async () => {
       do {
         this.again = false;
-        const { pods, errors } = await readStaticPodDir(this.dir, this.nodeName).catch((e: Error) => ({ pods: [] as Obj[], errors: [e.message] }));
+        const { pods, errors } = await readStaticPodDir(this.dir, this.nodeName).catch((e: Error) => ({
+          pods: [] as Obj[],
+          errors: [e.message],
+        }));
         for (const e of errors) this.onError(e);
         if (this.stopped) return;
         // config.seen: the first time this pod (UID) was seen; it is not part of the hash.

@@ -52,7 +52,8 @@ export class StatusManager {
   async run(): Promise<void> {
     while (!this.o.signal.aborted) {
       await this.o.clock.sleep(SYNC_BATCH_MS, this.o.signal).catch(() => undefined);
-      for (const [uid, e] of this.entries) if (e.synced < e.version || (e.canBeDeleted && !e.deleted)) this.schedule(uid);
+      for (const [uid, e] of this.entries)
+        if (e.synced < e.version || (e.canBeDeleted && !e.deleted)) this.schedule(uid);
     }
   }
 
@@ -69,16 +70,27 @@ export class StatusManager {
     const status = structuredClone(generated);
     for (const c of status.conditions as Obj[]) {
       const before = (old.conditions ?? []).find((o: Obj) => o.type === c.type);
-      c.lastTransitionTime = before && before.status === c.status && before.lastTransitionTime ? before.lastTransitionTime : now;
+      c.lastTransitionTime =
+        before && before.status === c.status && before.lastTransitionTime ? before.lastTransitionTime : now;
     }
     status.startTime = old.startTime ?? status.startTime ?? now;
     // normalizeStatus: container statuses sorted by name.
     status.containerStatuses?.sort((a: Obj, b: Obj) => String(a.name).localeCompare(String(b.name)));
     // A pod that reached a terminal phase never leaves it.
-    if ((old.phase === 'Succeeded' || old.phase === 'Failed') && status.phase !== old.phase) status.phase = old.phase;
-    const same = prev && JSON.stringify(prev.status) === JSON.stringify(status) && prev.canBeDeleted === canBeDeleted;
+    if ((old.phase === 'Succeeded' || old.phase === 'Failed') && status.phase !== old.phase)
+      status.phase = old.phase;
+    const same =
+      prev && JSON.stringify(prev.status) === JSON.stringify(status) && prev.canBeDeleted === canBeDeleted;
     if (same) return;
-    this.entries.set(uid, { pod, status, version: (prev?.version ?? 0) + 1, synced: prev?.synced ?? 0, isStatic, canBeDeleted, deleted: prev?.deleted ?? false });
+    this.entries.set(uid, {
+      pod,
+      status,
+      version: (prev?.version ?? 0) + 1,
+      synced: prev?.synced ?? 0,
+      isStatic,
+      canBeDeleted,
+      deleted: prev?.deleted ?? false,
+    });
     this.schedule(uid);
   }
 
@@ -126,12 +138,20 @@ export class StatusManager {
     const merged = mergePodStatus(api.status ?? {}, e.status);
     const patch = podStatusPatch(api.metadata.uid, api.status ?? {}, merged);
     if (patch) {
-      const r = await this.o.client.request('kube', 'PATCH', `${path}/status`, { body: patch, contentType: SMP_TYPE });
+      const r = await this.o.client.request('kube', 'PATCH', `${path}/status`, {
+        body: patch,
+        contentType: SMP_TYPE,
+      });
       if (r.status !== 200) return;
     }
     e.synced = Math.max(e.synced, version);
     if (!e.isStatic && e.canBeDeleted && api.metadata?.deletionTimestamp) {
-      const body = { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, preconditions: { uid: api.metadata.uid } };
+      const body = {
+        kind: 'DeleteOptions',
+        apiVersion: 'v1',
+        gracePeriodSeconds: 0,
+        preconditions: { uid: api.metadata.uid },
+      };
       const d = await this.o.client.request('kube', 'DELETE', path, { body });
       if (d.status === 200 || d.status === 404 || d.status === 409) {
         e.deleted = true;

@@ -11,16 +11,17 @@
 export type Obj = Record<string, any>;
 
 export type FieldSchema =
-  | { kind: 'map'; fields?: Schema }
-  | { kind: 'mergeList'; key: string; elem?: Schema }
-  | { kind: 'atomic' };
+  { kind: 'map'; fields?: Schema } | { kind: 'mergeList'; key: string; elem?: Schema } | { kind: 'atomic' };
 export type Schema = Record<string, FieldSchema>;
 
 const CONDITIONS: FieldSchema = { kind: 'mergeList', key: 'type' };
 
 /** core/v1 NodeStatus tags (api@v0.32.0 core/v1/types.go). */
 export const NODE_SCHEMA: Schema = {
-  metadata: { kind: 'map', fields: { ownerReferences: { kind: 'mergeList', key: 'uid' }, finalizers: { kind: 'atomic' } } },
+  metadata: {
+    kind: 'map',
+    fields: { ownerReferences: { kind: 'mergeList', key: 'uid' }, finalizers: { kind: 'atomic' } },
+  },
   spec: { kind: 'map', fields: { taints: { kind: 'mergeList', key: 'key' } } },
   status: {
     kind: 'map',
@@ -98,7 +99,13 @@ function diffMaps(a: Obj, b: Obj, schema: Schema | undefined): Obj {
   return patch;
 }
 
-function diffMergeList(patch: Obj, field: string, a: Obj[], b: Obj[], fs: { key: string; elem?: Schema }): void {
+function diffMergeList(
+  patch: Obj,
+  field: string,
+  a: Obj[],
+  b: Obj[],
+  fs: { key: string; elem?: Schema },
+): void {
   const key = fs.key;
   const byKey = new Map(a.map((e) => [String(e?.[key]), e]));
   const newKeys = new Set(b.map((e) => String(e?.[key])));

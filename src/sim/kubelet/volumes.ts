@@ -9,6 +9,7 @@
 import type { ApiClient } from './api-client.js';
 import type { Clock, Timer } from './clock.js';
 import { Reflector, type Obj } from './reflector.js';
+import { removePodVolumes, writePodVolumes, type VolumeSources } from './volume-files.js';
 
 type Kind = 'secrets' | 'configmaps';
 
@@ -27,7 +28,11 @@ export function referencedNames(pod: Obj, kind: Kind): Map<string, boolean> {
   };
   const spec = pod.spec ?? {};
   if (kind === 'secrets') for (const s of spec.imagePullSecrets ?? []) add(s.name, true);
-  const containers: Obj[] = [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])];
+  const containers: Obj[] = [
+    ...(spec.initContainers ?? []),
+    ...(spec.containers ?? []),
+    ...(spec.ephemeralContainers ?? []),
+  ];
   for (const c of containers) {
     for (const e of c.env ?? []) {
       const ref = kind === 'secrets' ? e.valueFrom?.secretKeyRef : e.valueFrom?.configMapKeyRef;
@@ -51,13 +56,46 @@ export function referencedNames(pod: Obj, kind: Kind): Map<string, boolean> {
 
 export class VolumeManager {
   private readonly watched = new Map<string, Watched>();
-  private readonly tokens = new Map<string, { at: number; refresh?: Timer }>();
+  private readonly tokens = new Map<string, { at: number; token?: string; refresh?: Timer }>();
+  /** Pods whose volumes are on disk, by UID: rewritten when an object they use changes. */
+  private readonly mounted = new Map<string, Obj>();
 
   constructor(
     private readonly client: ApiClient,
     private readonly clock: Clock,
     private readonly signal: AbortSignal,
+    /** Where the node's files live (the volumes are written under it); none: nothing is written. */
+    private readonly hostPath?: (path: string) => string,
+    private readonly rootCa?: string,
   ) {}
+
+  private sources(pod: Obj): VolumeSources {
+    const ns = pod.metadata.namespace;
+    return {
+      secret: (name) => this.watched.get(`secrets/${ns}/${name}`)?.object,
+      configMap: (name) => this.watched.get(`configmaps/${ns}/${name}`)?.object,
+      token: (volume, audience) => this.tokens.get(`${pod.metadata.uid}/${volume}/${audience ?? ''}`)?.token,
+      rootCa: this.rootCa,
+    };
+  }
+
+  /** Writes the pod's volumes to disk (emptyDirs only for a static pod). */
+  private async write(pod: Obj, onlyLocal = false): Promise<void> {
+    if (!this.hostPath) return;
+    await writePodVolumes(pod, this.hostPath, this.sources(pod), onlyLocal);
+    if (!onlyLocal) this.mounted.set(pod.metadata.uid, pod);
+  }
+
+  /** A static pod's local volumes (emptyDir): it references no API objects. */
+  async setUpLocal(pod: Obj): Promise<void> {
+    await this.write(pod, true).catch(() => undefined);
+  }
+
+  /** Removes a gone pod's volume files. */
+  async tearDown(uid: string): Promise<void> {
+    this.mounted.delete(uid);
+    if (this.hostPath) await removePodVolumes(uid, this.hostPath).catch(() => undefined);
+  }
 
   /** RegisterPod: starts (or shares) the reflectors of every object the pod references. */
   register(pod: Obj): void {
@@ -100,7 +138,18 @@ export class VolumeManager {
     this.signal.addEventListener('abort', onAbort, { once: true });
     const w: Watched = { refs: 1, stop, reflector: undefined as unknown as Reflector };
     const set = (o: Obj | undefined) => {
+      const changed =
+        w.object !== undefined &&
+        o !== undefined &&
+        w.object.metadata?.resourceVersion !== o.metadata?.resourceVersion;
       w.object = o;
+      // The kubelet's periodic resync rewrites the files of every pod that uses a changed object.
+      if (changed) {
+        for (const pod of this.mounted.values()) {
+          if (pod.metadata.namespace === namespace && referencedNames(pod, kind).has(name))
+            void this.write(pod).catch(() => undefined);
+        }
+      }
       // An immutable object never changes: the manager stops watching it.
       if (o?.immutable === true) stop.abort();
     };
@@ -124,11 +173,17 @@ export class VolumeManager {
       for (const [name, optional] of referencedNames(pod, kind)) {
         const w = this.watched.get(`${kind}/${pod.metadata.namespace}/${name}`);
         // The watch-based store's Get waits up to a second for the reflector's first list.
-        for (let waited = 0; w && !w.reflector.hasSynced && waited < 1000 && !this.signal.aborted; waited += 10) {
+        for (
+          let waited = 0;
+          w && !w.reflector.hasSynced && waited < 1000 && !this.signal.aborted;
+          waited += 10
+        ) {
           await this.clock.sleep(10, this.signal).catch(() => undefined);
         }
-        if (!w?.reflector.hasSynced) return `failed to sync ${kind === 'secrets' ? 'secret' : 'configmap'} cache: timed out waiting for the condition`;
-        if (!w.object && !optional) return `${kind === 'secrets' ? 'secret' : 'configmap'} "${name}" not found`;
+        if (!w?.reflector.hasSynced)
+          return `failed to sync ${kind === 'secrets' ? 'secret' : 'configmap'} cache: timed out waiting for the condition`;
+        if (!w.object && !optional)
+          return `${kind === 'secrets' ? 'secret' : 'configmap'} "${name}" not found`;
       }
     }
     for (const v of (pod.spec?.volumes ?? []) as Obj[]) {
@@ -138,22 +193,31 @@ export class VolumeManager {
         if (err) return `MountVolume.SetUp failed for volume "${v.name}" : failed to fetch token: ${err}`;
       }
     }
+    try {
+      await this.write(pod);
+    } catch (err) {
+      return `MountVolume.SetUp failed: ${(err as Error).message}`;
+    }
     return undefined;
   }
 
   private async token(pod: Obj, volume: string, proj: Obj): Promise<string | undefined> {
     const key = `${pod.metadata.uid}/${volume}/${proj.audience ?? ''}`;
     if (this.tokens.has(key)) return undefined;
-    const err = await this.requestToken(pod, proj);
-    if (err) return err;
-    const t: { at: number; refresh?: Timer } = { at: this.clock.now() };
+    const issued = await this.requestToken(pod, proj);
+    if (issued.error) return issued.error;
+    const t: { at: number; token?: string; refresh?: Timer } = { at: this.clock.now(), token: issued.token };
     this.tokens.set(key, t);
     const ttl = (proj.expirationSeconds ?? 3607) * 1000;
     // The token manager refreshes a token past 80 % of its life (or 24 h).
     const schedule = () => {
       t.refresh = this.clock.after(Math.min(ttl * 0.8, 86_400_000), async () => {
         if (!this.tokens.has(key) || this.signal.aborted) return;
-        await this.requestToken(pod, proj);
+        const again = await this.requestToken(pod, proj);
+        if (again.token) {
+          t.token = again.token;
+          await this.write(pod).catch(() => undefined);
+        }
         schedule();
       });
     };
@@ -161,7 +225,7 @@ export class VolumeManager {
     return undefined;
   }
 
-  private async requestToken(pod: Obj, proj: Obj): Promise<string | undefined> {
+  private async requestToken(pod: Obj, proj: Obj): Promise<{ token?: string; error?: string }> {
     const sa = pod.spec?.serviceAccountName || 'default';
     const body = {
       kind: 'TokenRequest',
@@ -174,8 +238,15 @@ export class VolumeManager {
       },
       status: { token: '', expirationTimestamp: null },
     };
-    const r = await this.client.request('kube', 'POST', `/api/v1/namespaces/${pod.metadata.namespace}/serviceaccounts/${sa}/token`, { body });
-    return r.status === 201 || r.status === 200 ? undefined : String(r.body?.message ?? r.status ?? r.error?.message);
+    const r = await this.client.request(
+      'kube',
+      'POST',
+      `/api/v1/namespaces/${pod.metadata.namespace}/serviceaccounts/${sa}/token`,
+      { body },
+    );
+    return r.status === 201 || r.status === 200
+      ? { token: r.body?.status?.token }
+      : { error: String(r.body?.message ?? r.status ?? r.error?.message) };
   }
 
   stopAll(): void {

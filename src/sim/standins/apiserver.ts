@@ -6,6 +6,7 @@
  * the lock exactly as long as it lives: every hand-off of DESIGN §3 happens for real.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import https from 'node:https';
 import { dirname, join, resolve } from 'node:path';
@@ -70,7 +71,10 @@ export function apiServerArgv(
   // `--`: oclif would refuse kube-apiserver's flags as its own; after it they pass as arguments.
   const entry = [...(opts.bootkubeEntry ?? defaultBootkubeEntry()), 'sim', 'apiserver', '--', ...flags];
   if (!cmd.lockexec) return entry;
-  return [opts.lockexecPath, lockFileOnHost(ctx, cmd.lockexec.lockFile), ...entry];
+  // The lockexec the command names (an init container copied it into an emptyDir), if it is there.
+  const own = ctx.node.containerPath(ctx.pod, ctx.container, cmd.lockexec.path);
+  const lockexec = own && existsSync(own) ? own : opts.lockexecPath;
+  return [lockexec, lockFileOnHost(ctx, cmd.lockexec.lockFile), ...entry];
 }
 
 /**

@@ -5,13 +5,15 @@
  * runner and just "runs".
  *  - kube-apiserver → bootkube's API server in stand-in mode, as a real process behind the real lockexec;
  *  - kube-controller-manager → DaemonSet, Deployment and ReplicaSet controllers with leader election;
- *  - kube-scheduler → a scheduler binding pending pods, with leader election.
+ *  - kube-scheduler → a scheduler binding pending pods, with leader election;
+ *  - pod-checkpointer (`bootkube checkpoint`) → the real checkpointer, on the simulated runtime.
  */
 import type { ContainerContext, ContainerRunner, RunningContainer } from '../runtime.js';
 import { startApiServer, type ApiServerStandInOptions } from './apiserver.js';
 import { startControllerManager } from './controller-manager.js';
 import { recognise, type Component } from './recognise.js';
 import { startScheduler } from './scheduler.js';
+import { checkpointerRunner } from './checkpointer.js';
 
 export { recognise, componentOfImage, type Component, type RecognisedCommand } from './recognise.js';
 export { defaultBootkubeEntry, type ApiServerContainer, type ApiServerStandInOptions } from './apiserver.js';
@@ -31,6 +33,8 @@ export interface StandInOptions extends ApiServerStandInOptions {
   backoff?: { minMs: number; maxMs: number };
   /** How often the scheduler retries unschedulable pods without news (default 30 s). */
   schedulerFlushIntervalMs?: number;
+  /** The pod checkpointer's pass interval (default: its --interval flag, else 5 s). */
+  checkpointerIntervalMs?: number;
 }
 
 function runnerFor(
@@ -74,5 +78,6 @@ export function standInRunners(opts: StandInOptions): ContainerRunner[] {
         flushIntervalMs: opts.schedulerFlushIntervalMs,
       }),
     ),
+    checkpointerRunner({ intervalMs: opts.checkpointerIntervalMs }),
   ];
 }

@@ -38,7 +38,11 @@ export function controllerOf(obj: KObj): KObj | undefined {
  * The `kind` object that controls `obj`, looked up in `store` by its controller reference, if it
  * still exists with the referenced UID (a recreated owner of the same name is another object).
  */
-export function resolveControllerRef(obj: KObj, kind: string, store: { get(key: string): KObj | undefined }): KObj | undefined {
+export function resolveControllerRef(
+  obj: KObj,
+  kind: string,
+  store: { get(key: string): KObj | undefined },
+): KObj | undefined {
   const ref = controllerOf(obj);
   if (!ref || ref.kind !== kind) return undefined;
   const owner = store.get(`${obj.metadata.namespace}/${ref.name}`);
