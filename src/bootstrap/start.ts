@@ -16,10 +16,16 @@ export async function runStart(
   ui: { json?: boolean; quiet?: boolean } = {},
 ): Promise<StartSummary> {
   const started = Date.now();
-  const unlock = await acquireRunLock(opts.assetDir, { what: 'bootkube start' });
   const run = new BootstrapRun(opts);
   const ctx: StartContext = { run, timings: [] };
+  let unlock: (() => Promise<void>) | undefined;
   try {
+    // Read-only checks first: bad input is refused before anything is written, even the run lock.
+    run.beginPhase('preflight');
+    await run.preflight();
+    // Stale 5 s after a killed run's last refresh: a re-run after a kill -9 waits at most that long.
+    unlock = await acquireRunLock(opts.assetDir, { what: 'bootkube start', staleMs: 5_000 });
+    ctx.timings.push({ phase: 'preflight', ms: Date.now() - started });
     await new Listr<StartContext>(startTasks, {
       ...rendererOptions(ui),
       exitOnError: true,
@@ -28,7 +34,7 @@ export async function runStart(
     }).run();
   } finally {
     await run.cleanup();
-    await unlock().catch(() => undefined);
+    await unlock?.().catch(() => undefined);
   }
   return {
     nodeName: run.nodeName,

@@ -42,8 +42,8 @@ function phase(
 
 const resumed = (ctx: StartContext) => (ctx.run.resumed ? RESUMED : false);
 
+// Preflight runs before these (start.ts): a bad asset dir or etcd is one error line, not a task tree.
 export const startTasks: ListrTask<StartContext>[] = [
-  phase('preflight', 'Preflight: asset dir, etcd, API address', (ctx) => ctx.run.preflight()),
   phase('lock', 'Take the API hand-off lock, or resume through a serving API server', async (ctx) => {
     await ctx.run.takeLockOrResume();
     if (ctx.run.resumed) return 'resumed';

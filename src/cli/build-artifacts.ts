@@ -19,7 +19,10 @@ const templates = await writeBundle();
 const config = await Config.load({ root, ignoreManifest: true });
 // The loaded plugin holds the manifest oclif just built by importing every command (the public
 // Plugin interface does not declare it; it is what `oclif manifest` writes too).
-const plugin = config.plugins.get(config.pjson.name) as unknown as { manifest: { commands: object } } | undefined;
+const plugin = config.plugins.get(config.pjson.name) as unknown as
+  { manifest: { commands: object } } | undefined;
 if (!plugin) throw new Error(`build: oclif found no plugin named ${config.pjson.name} in ${root}`);
 await writeFile(join(root, 'oclif.manifest.json'), `${JSON.stringify(plugin.manifest)}\n`);
-console.log(`build: ${templates} templates bundled; manifest of ${Object.keys(plugin.manifest.commands).length} commands`);
+console.log(
+  `build: ${templates} templates bundled; manifest of ${Object.keys(plugin.manifest.commands).length} commands`,
+);

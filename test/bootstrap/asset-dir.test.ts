@@ -13,7 +13,10 @@ let work: string;
 let assets: string;
 
 async function renderInto(dir: string, extra: Record<string, string> = {}): Promise<void> {
-  const config = await loadClusterConfig({ flags: { 'key-type': 'ecdsa-p256', 'node-name': 'master-0', ...extra }, bootkubeVersion: '0.0.0' });
+  const config = await loadClusterConfig({
+    flags: { 'key-type': 'ecdsa-p256', 'node-name': 'master-0', ...extra },
+    bootkubeVersion: '0.0.0',
+  });
   await render({ config, assetDir: dir, force: false });
 }
 
@@ -35,18 +38,26 @@ describe('loading an asset dir', () => {
   it('reads the API address, the bootstrap pods and the manifests in creation order', async () => {
     const a = await loadAssetDir(assets);
     assert.equal(a.apiServer.href, 'https://127.0.0.1:6443/');
-    assert.deepEqual(a.bootstrapPods.map((p) => p.object.metadata.name).sort(), ['bootstrap-kube-apiserver', 'bootstrap-kube-controller-manager', 'bootstrap-kube-scheduler']);
+    assert.deepEqual(a.bootstrapPods.map((p) => p.object.metadata.name).sort(), [
+      'bootstrap-kube-apiserver',
+      'bootstrap-kube-controller-manager',
+      'bootstrap-kube-scheduler',
+    ]);
     const kinds = a.manifests.map((m) => m.object.kind);
     const firstOther = kinds.findIndex((k) => k !== 'Namespace' && k !== 'CustomResourceDefinition');
     assert.ok(kinds.includes('CustomResourceDefinition'), 'calico brings CRDs');
-    assert.ok(kinds.slice(firstOther).every((k) => k !== 'CustomResourceDefinition' && k !== 'Namespace'), 'namespaces and CRDs come first');
+    assert.ok(
+      kinds.slice(firstOther).every((k) => k !== 'CustomResourceDefinition' && k !== 'Namespace'),
+      'namespaces and CRDs come first',
+    );
   });
 
   it('gathers every secret file a bootstrap pod names', async () => {
     const a = await loadAssetDir(assets);
     const named = new Set<string>();
     for (const pod of a.bootstrapPods) {
-      for (const m of JSON.stringify(pod.object).matchAll(/\/etc\/kubernetes\/secrets\/([\w.-]+)/g)) named.add(m[1]!);
+      for (const m of JSON.stringify(pod.object).matchAll(/\/etc\/kubernetes\/secrets\/([\w.-]+)/g))
+        named.add(m[1]!);
     }
     assert.ok(named.size > 5);
     for (const name of named) assert.ok(a.bootstrapSecrets.has(name), `bootstrap-secrets lacks ${name}`);
@@ -77,16 +88,36 @@ describe('loading an asset dir', () => {
 describe('a broken asset dir is refused with one line naming the file', () => {
   const cases: Array<[string, (dir: string) => Promise<void>, RegExp, Date?]> = [
     ['a missing CA', (d) => rm(join(d, 'tls/ca.crt')), /tls\/ca\.crt is missing/],
-    ['a kubeconfig from another render', async (d) => {
-      const other = join(work, `other-${Date.now()}`);
-      await renderInto(other);
-      await cp(join(other, 'auth/kubeconfig'), join(d, 'auth/kubeconfig'));
-    }, /auth\/kubeconfig: trusts another CA than tls\/ca\.crt/],
-    ['a manifest without a name', (d) => writeFile(join(d, 'manifests/extra.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n'), /manifests\/extra\.yaml: document 1 lacks/],
-    ['an empty manifest file', (d) => writeFile(join(d, 'manifests/empty.yaml'), '# nothing\n'), /manifests\/empty\.yaml: holds no object/],
-    ['a manifest that does not parse', (d) => writeFile(join(d, 'manifests/bad.yaml'), 'a: [\n'), /manifests\/bad\.yaml: does not parse/],
+    [
+      'a kubeconfig from another render',
+      async (d) => {
+        const other = join(work, `other-${Date.now()}`);
+        await renderInto(other);
+        await cp(join(other, 'auth/kubeconfig'), join(d, 'auth/kubeconfig'));
+      },
+      /auth\/kubeconfig: trusts another CA than tls\/ca\.crt/,
+    ],
+    [
+      'a manifest without a name',
+      (d) => writeFile(join(d, 'manifests/extra.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n'),
+      /manifests\/extra\.yaml: document 1 lacks/,
+    ],
+    [
+      'an empty manifest file',
+      (d) => writeFile(join(d, 'manifests/empty.yaml'), '# nothing\n'),
+      /manifests\/empty\.yaml: holds no object/,
+    ],
+    [
+      'a manifest that does not parse',
+      (d) => writeFile(join(d, 'manifests/bad.yaml'), 'a: [\n'),
+      /manifests\/bad\.yaml: does not parse/,
+    ],
     ['a swapped key', (d) => cp(join(d, 'tls/admin.key'), join(d, 'tls/kubelet.key')), /kubelet/],
-    ['no bootstrap pods', (d) => rm(join(d, 'bootstrap-manifests'), { recursive: true }), /bootstrap-manifests\/ is missing or empty/],
+    [
+      'no bootstrap pods',
+      (d) => rm(join(d, 'bootstrap-manifests'), { recursive: true }),
+      /bootstrap-manifests\/ is missing or empty/,
+    ],
     ['expired certificates', async () => {}, /expired/, new Date(Date.now() + 400 * 86400_000)],
   ];
   for (const [name, breakIt, pattern, now] of cases) {

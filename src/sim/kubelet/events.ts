@@ -37,6 +37,8 @@ export class EventRecorder {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private seq = 0;
   private stopped = false;
+  /** Cuts a retry's wait short on stop(): a stopped kubelet must not keep its process alive. */
+  private readonly halt = new AbortController();
 
   constructor(
     private readonly client: ApiClient,
@@ -104,6 +106,7 @@ export class EventRecorder {
   /** Stops sending; what is queued is dropped. */
   stop(): void {
     this.stopped = true;
+    this.halt.abort();
   }
 
   /** Resolves once everything recorded so far has been sent or dropped. */
@@ -160,7 +163,7 @@ export class EventRecorder {
     for (let i = 0; i < MAX_TRIES && !this.stopped; i++) {
       const r = await this.client.request('event', method, path, { body, contentType });
       if (r.status !== 0) return r.status;
-      await this.clock.sleep(RETRY_MS).catch(() => undefined);
+      await this.clock.sleep(RETRY_MS, this.halt.signal).catch(() => undefined);
     }
     return 0;
   }
