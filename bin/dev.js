@@ -1,11 +1,14 @@
-#!/usr/bin/env -S node --import tsx --no-warnings=ExperimentalWarning
+#!/usr/bin/env -S node --no-warnings=ExperimentalWarning
 // Runs the TypeScript sources directly, for development: commands are found in src/commands, never
 // through the manifest or dist/ of an earlier build (which would hide a new command). The loadOptions
-// flag ignoreManifest does not reach the root plugin, so the root plugin is made here.
+// flag ignoreManifest does not reach the root plugin, so the root plugin is made here; and since oclif
+// then sees no dist/ to map, the TypeScript loader (tsx) is registered here too.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { execute, Plugin } from '@oclif/core';
+import { register } from 'tsx/esm/api';
 
+register();
+const { execute, Plugin } = await import('@oclif/core');
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 pjson.oclif = { ...pjson.oclif, commands: './src/commands' };
