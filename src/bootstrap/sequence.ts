@@ -419,6 +419,25 @@ export class BootstrapRun {
           : undefined,
       200,
     );
+    await this.waitForInactiveApiserverCheckpoint();
+  }
+
+  /**
+   * The checkpointer may activate a new checkpoint whose parent the kubelet is still starting (v0.14's
+   * state machine does), and steps it down at its next pass once the parent runs. A hand-off while the
+   * copy is active would let the copy, not the self-hosted pod, take the lock: wait it out.
+   */
+  private async waitForInactiveApiserverCheckpoint(): Promise<void> {
+    const dir = hostPath(this.o.rootDir, HOST_PATHS.staticPods);
+    const active = async () =>
+      (await readdir(dir).catch(() => [] as string[])).some((f) =>
+        f.startsWith(`${NAMESPACE}-kube-apiserver-`),
+      );
+    await this.waitUntil(
+      'the kube-apiserver checkpoint to be inactive (its parent runs)',
+      async () => ((await active()) ? undefined : true),
+      200,
+    );
   }
 
   // 8. Hand-off 2: bootstrap → self-hosted.
@@ -478,6 +497,7 @@ export class BootstrapRun {
         200,
       );
     }
+    await this.waitForInactiveApiserverCheckpoint();
     await rm(hostPath(this.o.rootDir, HOST_PATHS.bootstrapSecrets), { recursive: true, force: true });
   }
 
