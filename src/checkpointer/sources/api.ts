@@ -7,9 +7,8 @@
  * v0.14 listed only its own namespace and so garbage-collected checkpoints of pods elsewhere
  * whenever the API answered (reference §10); by default every namespace is listed here.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import { readKubeconfig, type KubeconfigContext } from '../../kubeconfig/index.js';
 import type { V1Pod, V1PodList, V1ServiceAccountTokenProjection } from '@kubernetes/client-node';
-import type https from 'node:https';
 import { PodSourceError } from '../errors.js';
 import type { IssuedToken, ObjectData, ObjectFetcher, PodListResult, PodSource } from '../types.js';
 import { httpsJson, type TlsMaterial } from './https-json.js';
@@ -23,33 +22,19 @@ export interface ClusterAccess {
 
 /** Reads a kubeconfig's current context into ClusterAccess. Throws PodSourceError if it has no usable cluster. */
 export async function loadClusterAccess(kubeconfigPath: string): Promise<ClusterAccess> {
-  const kc = new KubeConfig();
+  let kc: KubeconfigContext;
   try {
-    kc.loadFromFile(kubeconfigPath);
+    kc = await readKubeconfig(kubeconfigPath);
   } catch (cause) {
     throw new PodSourceError(`cannot load kubeconfig ${kubeconfigPath}: ${(cause as Error).message}`, {
       hint: 'pass --kubeconfig with the node kubelet kubeconfig',
       cause,
     });
   }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster?.server)
-    throw new PodSourceError(`kubeconfig ${kubeconfigPath} has no current cluster`, {
-      hint: 'set current-context',
-    });
-  const opts: https.RequestOptions = {};
-  await kc.applyToHTTPSOptions(opts);
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
   return {
-    server: new URL(cluster.server),
-    tls: {
-      ca: opts.ca as Buffer | undefined,
-      cert: opts.cert as Buffer | undefined,
-      key: opts.key as Buffer | undefined,
-      insecure: cluster.skipTLSVerify,
-    },
-    headers,
+    server: kc.server,
+    tls: { ca: kc.ca, cert: kc.cert, key: kc.key, insecure: kc.insecureSkipTlsVerify },
+    headers: kc.token ? { Authorization: `Bearer ${kc.token}` } : {},
   };
 }
 
