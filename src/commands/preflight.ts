@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { etcdAccessFromFlags, etcdFlags } from '../cli/etcd-flags.js';
 import { InputError } from '../errors.js';
 import { CHECK_NAMES, formatPreflight, runPreflight, type PreflightReport } from '../preflight/index.js';
 
@@ -22,12 +23,7 @@ export default class Preflight extends BaseCommand {
       env: 'BOOTKUBE_ASSET_DIR',
     }),
     'root-dir': Flags.string({ description: 'prefix of every host path', default: '/' }),
-    'etcd-servers': Flags.string({
-      description: "comma-separated etcd URLs [default: the asset dir's apiserver flags]",
-    }),
-    'etcd-ca-path': Flags.string({ description: "etcd's CA certificate" }),
-    'etcd-certificate-path': Flags.string({ description: 'etcd client certificate' }),
-    'etcd-private-key-path': Flags.string({ description: 'etcd client key' }),
+    ...etcdFlags,
     'ignore-preflight-errors': Flags.string({
       description: `comma-separated checks whose errors are ignored, or "all" (${CHECK_NAMES.join(', ')})`,
     }),
@@ -46,14 +42,7 @@ export default class Preflight extends BaseCommand {
         });
       }
     }
-    const etcd = flags['etcd-servers']
-      ? {
-          servers: flags['etcd-servers'].split(',').map((s) => s.trim()),
-          caFile: flags['etcd-ca-path'],
-          certFile: flags['etcd-certificate-path'],
-          keyFile: flags['etcd-private-key-path'],
-        }
-      : undefined;
+    const etcd = etcdAccessFromFlags(flags);
     const report = await runPreflight({
       assetDir: flags['asset-dir'],
       rootDir: flags['root-dir'],

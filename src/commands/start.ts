@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { etcdAccessFromFlags, etcdFlags } from '../cli/etcd-flags.js';
 import { parseDuration } from '../cli/duration.js';
 import { abortOnSignals } from '../checkpointer/abort.js';
 import { StartFlagError } from '../bootstrap/errors.js';
@@ -28,16 +29,7 @@ Every step can be interrupted and \`start\` run again: it works out from etcd, t
       description: 'the asset dir render (or recover) wrote [required unless --simulate]',
       env: 'BOOTKUBE_ASSET_DIR',
     }),
-    'etcd-servers': Flags.string({
-      description: "comma-separated etcd URLs [default: the asset dir's apiserver flags]",
-    }),
-    'etcd-ca-path': Flags.string({ description: "etcd's CA certificate [default: tls/etcd/ca.crt]" }),
-    'etcd-certificate-path': Flags.string({
-      description: 'etcd client certificate [default: tls/apiserver-etcd-client.crt]',
-    }),
-    'etcd-private-key-path': Flags.string({
-      description: 'etcd client key [default: tls/apiserver-etcd-client.key]',
-    }),
+    ...etcdFlags,
     'root-dir': Flags.string({
       description:
         'prefix of every host path (/etc/kubernetes, /var/lock/bootkube); with --simulate, where the simulated nodes live (kept)',
@@ -84,11 +76,7 @@ Every step can be interrupted and \`start\` run again: it works out from etcd, t
           hint: 'e.g. kube-system/kube-apiserver',
         });
     }
-    const etcdFlags = ['etcd-ca-path', 'etcd-certificate-path', 'etcd-private-key-path'] as const;
-    if (!flags['etcd-servers'] && etcdFlags.some((f) => flags[f]))
-      throw new StartFlagError('the etcd TLS flags need --etcd-servers', {
-        hint: 'give --etcd-servers, or leave them all to the asset dir',
-      });
+    const etcd = etcdAccessFromFlags(flags);
     const signal = abortOnSignals();
     const json = this.jsonEnabled();
     const common = {
@@ -102,7 +90,7 @@ Every step can be interrupted and \`start\` run again: it works out from etcd, t
 
     let summary: StartSummary | RehearsalSummary;
     if (flags.simulate) {
-      if (flags['etcd-servers'])
+      if (etcd)
         throw new StartFlagError('--simulate starts its own etcd', { hint: 'leave out --etcd-servers' });
       const { runRehearsal } = await import('../bootstrap/rehearsal.js');
       summary = await runRehearsal(
@@ -120,14 +108,6 @@ Every step can be interrupted and \`start\` run again: it works out from etcd, t
           hint: 'give the dir `bootkube render` wrote, or rehearse with --simulate',
         });
       const { runStart } = await import('../bootstrap/start.js');
-      const etcd = flags['etcd-servers']
-        ? {
-            servers: flags['etcd-servers'].split(',').map((s) => s.trim()),
-            caFile: flags['etcd-ca-path'],
-            certFile: flags['etcd-certificate-path'],
-            keyFile: flags['etcd-private-key-path'],
-          }
-        : undefined;
       summary = await runStart(
         { ...common, assetDir: flags['asset-dir'], rootDir: flags['root-dir'], etcd },
         { json },

@@ -4,9 +4,7 @@
  * the certificate, so `simulate` can name a single node after a node certificate.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { readKubeconfig, type KubeconfigContext } from '../../kubeconfig/index.js';
 import { SimConfigError } from './errors.js';
 
 export interface KubeletCredentials {
@@ -19,50 +17,33 @@ export interface KubeletCredentials {
   groups: string[];
 }
 
-type Named<T> = { name: string } & T;
-interface Kubeconfig {
-  clusters?: Named<{ cluster?: Record<string, string> }>[];
-  users?: Named<{ user?: Record<string, string> }>[];
-  contexts?: Named<{ context?: { cluster?: string; user?: string } }>[];
-  'current-context'?: string;
-}
-
 /** Reads FILE's current context into credentials; a clear error naming what is missing otherwise. */
 export async function loadKubeconfig(file: string): Promise<KubeletCredentials> {
-  let doc: Kubeconfig;
+  let kc: KubeconfigContext;
   try {
-    doc = parseYaml(await readFile(file, 'utf8')) as Kubeconfig;
+    kc = await readKubeconfig(file);
   } catch (cause) {
-    throw new SimConfigError(`kubeconfig ${file}: ${(cause as Error).message}`, {
+    throw new SimConfigError((cause as Error).message, {
       hint: 'pass a kubeconfig from `bootkube render` (auth/kubeconfig)',
       cause,
     });
   }
-  const base = dirname(resolve(file));
-  const ctxName = doc['current-context'] ?? doc.contexts?.[0]?.name;
-  const ctx = doc.contexts?.find((c) => c.name === ctxName)?.context;
-  const cluster = doc.clusters?.find((c) => c.name === ctx?.cluster)?.cluster ?? doc.clusters?.[0]?.cluster;
-  const user = doc.users?.find((u) => u.name === ctx?.user)?.user ?? doc.users?.[0]?.user;
   const fail = (what: string) =>
     new SimConfigError(`kubeconfig ${file} has no ${what}`, {
       hint: 'the simulated kubelet authenticates with a client certificate, as render writes them',
     });
-  if (!cluster?.server) throw fail('cluster server');
-  if (!user) throw fail('user');
-  const pem = async (data: string | undefined, path: string | undefined, what: string): Promise<string> => {
-    if (data) return Buffer.from(data, 'base64').toString('utf8');
-    if (path) return readFile(resolve(base, path), 'utf8');
-    throw fail(what);
+  if (!kc.ca) throw fail('certificate-authority');
+  if (!kc.cert) throw fail('client certificate');
+  if (!kc.key) throw fail('client key');
+  const subject = parseSubject(new X509Certificate(kc.cert).subject);
+  return {
+    server: kc.server.toString().replace(/\/$/, ''),
+    ca: kc.ca,
+    cert: kc.cert,
+    key: kc.key,
+    user: subject.cn,
+    groups: subject.o,
   };
-  const ca = await pem(
-    cluster['certificate-authority-data'],
-    cluster['certificate-authority'],
-    'certificate-authority',
-  );
-  const cert = await pem(user['client-certificate-data'], user['client-certificate'], 'client certificate');
-  const key = await pem(user['client-key-data'], user['client-key'], 'client key');
-  const subject = parseSubject(new X509Certificate(cert).subject);
-  return { server: cluster.server, ca, cert, key, user: subject.cn, groups: subject.o };
 }
 
 function parseSubject(subject: string): { cn: string; o: string[] } {
