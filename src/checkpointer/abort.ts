@@ -14,11 +14,15 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** An AbortSignal aborted by SIGTERM or SIGINT (then the handlers are removed, so a second signal kills). */
+/**
+ * An AbortSignal aborted by SIGTERM or SIGINT; a second signal exits at once (128 + its number).
+ * The handlers stay installed: a library that re-raises a signal when it thinks nobody else listens
+ * (signal-exit, under proper-lockfile) would otherwise kill the process before it has cleaned up.
+ */
 export function abortOnSignals(signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): AbortSignal {
   const controller = new AbortController();
-  const handler = () => {
-    for (const s of signals) process.off(s, handler);
+  const handler = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
     controller.abort();
   };
   for (const s of signals) process.on(s, handler);

@@ -34,7 +34,11 @@ const POINTS: KillPoint[] = [
 ];
 
 /** Runs start as a process and kills it with SIGKILL once `point` shows on its stderr; resolves with its stderr. */
-function startAndKill(args: string[], point: KillPoint): Promise<{ killed: boolean; stderr: string }> {
+function startAndKill(
+  args: string[],
+  point: KillPoint,
+  signal: NodeJS.Signals = 'SIGKILL',
+): Promise<{ killed: boolean; stderr: string; code: number | null }> {
   // Not under the test runner's eyes: the child shows its progress as a user's terminal-less run does.
   const env = { ...process.env };
   delete env.NODE_TEST_CONTEXT;
@@ -49,11 +53,47 @@ function startAndKill(args: string[], point: KillPoint): Promise<{ killed: boole
     stderr += s;
     if (!killed && point.after.test(stderr)) {
       killed = true;
-      setTimeout(() => child.kill('SIGKILL'), point.delayMs ?? 0);
+      setTimeout(() => child.kill(signal), point.delayMs ?? 0);
     }
   });
-  return new Promise((resolve) => child.once('exit', () => resolve({ killed, stderr })));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ killed, stderr, code })));
 }
+
+describe('Ctrl-C of start', () => {
+  it('stops cleanly during hand-off 1, says how to resume, and the next run ends healthy', async () => {
+    const env = await rehearsal();
+    try {
+      const args = [
+        '--asset-dir',
+        env.assetDir,
+        '--root-dir',
+        env.nodeRoot,
+        '--node-name',
+        env.nodeName,
+        '--timeout',
+        '90s',
+      ];
+      const first = await startAndKill(args, { name: 'hand-off 1', after: /❯ Hand-off 1/ }, 'SIGINT');
+      assert.ok(first.killed, `start ended before hand-off 1: ${first.stderr}`);
+      assert.equal(first.code, 1, first.stderr);
+      assert.match(
+        first.stderr,
+        /^Error: interrupted: run the same `bootkube start` again to resume where it stopped$/m,
+      );
+      const again = await waitFor(
+        async () =>
+          runStart(startOptions(env), { quiet: true }).catch((err: { code?: string }) => {
+            if (err.code === 'ALREADY_RUNNING') return undefined;
+            throw err;
+          }),
+        { timeoutMs: 30_000, intervalMs: 500, what: 'the run lock to be free' },
+      );
+      assert.ok(again, 'no second run');
+    } finally {
+      await env.stop();
+    }
+  });
+});
 
 describe('kill -9 of start, then start again', { concurrency: 1 }, () => {
   for (const point of POINTS) {
