@@ -4,7 +4,8 @@
  * `start` run again after an interruption anywhere goes on where the last run stopped.
  */
 import { X509Certificate } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { abortableSleep } from '../checkpointer/abort.js';
 import { loadClusterAccess } from '../checkpointer/sources/api.js';
 import { createApiServer, listen, type ShimServer } from '../apiserver/index.js';
@@ -139,6 +140,7 @@ export class BootstrapRun {
   async preflight(): Promise<void> {
     this.asset = await loadAssetDir(this.o.assetDir);
     const access = await loadClusterAccess(this.asset.adminKubeconfig);
+    this.client?.close();
     this.client = new ApiClient(access, this.o.apiDial ?? this.asset.apiServer);
     this.target = {
       server: this.o.apiDial ?? this.asset.apiServer,
@@ -196,14 +198,13 @@ export class BootstrapRun {
         );
       }
       this.progress('the hand-off lock is held and no API server answers yet; retrying');
-      await new Promise((r) => setTimeout(r, 200));
+      await abortableSleep(200, this.o.signal);
     }
   }
 
   // 3. The shim in bootstrap mode, on the API address.
   async startShim(): Promise<void> {
-    const read = (p: string) =>
-      import('node:fs/promises').then((fs) => fs.readFile(`${this.asset.root}/${p}`));
+    const read = (p: string) => readFile(join(this.asset.root, p));
     this.shim = await createApiServer({
       storage: this.storage!,
       tlsCert: await read('tls/apiserver.crt'),
