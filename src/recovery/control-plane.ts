@@ -88,7 +88,7 @@ export function findControlPlane(
 ): ControlPlane {
   const selectors = parseSelectors(given);
   if (snapshot.objectCount === 0) {
-    throw new RecoveryNoControlPlaneError(`${snapshot.description} holds no Kubernetes objects`, {
+    throw new RecoveryNoControlPlaneError(`found no Kubernetes objects in ${snapshot.description}`, {
       hint: snapshot.revision
         ? "check --etcd-prefix (kube-apiserver's --etcd-prefix) and that this is the cluster's etcd"
         : 'check that this is the right source',

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { startEtcd, type EtcdHandle } from '../../etcd/local.js';
@@ -37,24 +37,22 @@ export async function readBackup(opts: BackupSourceOptions): Promise<SourceSnaps
   const dir = await mkdtemp(join(tmpdir(), 'bootkube-recover-etcd-'));
   opts.onTempDir?.(dir);
   let etcd: EtcdHandle | undefined;
-  const cleanup = async () => {
-    await etcd?.stop();
-    await rm(dir, { recursive: true, force: true });
-  };
-  // Ctrl-C while the private etcd runs: stop it and remove the restored data, then die of SIGINT.
+  // Ctrl-C (or SIGTERM) at any step: end that step (the restore is killed, the private etcd
+  // stopped, which fails the read), remove everything in finally, then exit as a signal would.
+  let interrupted: NodeJS.Signals | undefined;
+  const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    void cleanup().finally(() => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      process.kill(process.pid, signal);
-    });
+    interrupted = signal;
+    abort.abort();
+    void etcd?.stop();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     const dataDir = join(dir, 'data');
-    await restore(opts.file, dataDir);
-    etcd = await startEtcd({ dataDir, name: MEMBER });
+    await restore(opts.file, dataDir, abort.signal);
+    if (!interrupted) etcd = await startEtcd({ dataDir, name: MEMBER });
+    if (interrupted || !etcd) throw new Error('interrupted');
     return await readEtcd({
       endpoints: [etcd.endpoint],
       prefix: opts.prefix,
@@ -63,11 +61,14 @@ export async function readBackup(opts: BackupSourceOptions): Promise<SourceSnaps
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await cleanup();
+    await etcd?.stop();
+    await rm(dir, { recursive: true, force: true });
+    // 128 + the signal's number, as a shell reports a process the signal ended.
+    if (interrupted) process.exit(128 + (constants.signals[interrupted] ?? 2));
   }
 }
 
-async function restore(file: string, dataDir: string): Promise<void> {
+async function restore(file: string, dataDir: string, signal: AbortSignal): Promise<void> {
   const tool = installed('etcdutl') ? 'etcdutl' : installed('etcdctl') ? 'etcdctl' : undefined;
   if (!tool) {
     throw new RecoveryToolError(
@@ -89,7 +90,7 @@ async function restore(file: string, dataDir: string): Promise<void> {
       `--initial-cluster=${MEMBER}=http://localhost:2380`,
       '--initial-advertise-peer-urls=http://localhost:2380',
     ],
-    { reject: false, env: { ETCDCTL_API: '3' }, timeout: 120_000 },
+    { reject: false, env: { ETCDCTL_API: '3' }, timeout: 120_000, cancelSignal: signal },
   );
   if (r.exitCode === 0) return;
   const last = `${r.stderr}\n${r.stdout}`

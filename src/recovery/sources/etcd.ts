@@ -151,12 +151,12 @@ async function readTls(opts: EtcdSourceOptions): Promise<EtcdTls | undefined> {
 function unreachable(opts: EtcdSourceOptions, where: string) {
   return (err: unknown): never => {
     const e = toStorageError(err, opts.endpoints, { what: 'read' });
-    throw new RecoverySourceUnreachableError(
-      `cannot read ${where}: ${e.message.replace(/^etcd at [^:]+ is /, '')}`,
-      {
-        hint: e.hint ?? 'check --etcd-servers and the etcd TLS flags',
-        cause: err,
-      },
-    );
+    const detail = e.message
+      .replace(`etcd at ${opts.endpoints.join(', ')} is `, '')
+      .replace('unavailable: read: ', '');
+    throw new RecoverySourceUnreachableError(`cannot read ${where}: ${detail}`, {
+      hint: e.hint ?? 'check --etcd-servers and the etcd TLS flags',
+      cause: err,
+    });
   };
 }
