@@ -89,9 +89,10 @@ The admin kubeconfig is issued with the cluster CA's key from the controller-man
     if (!this.jsonEnabled()) {
       this.log(`Recovered from ${result.source}${result.revision ? ` at revision ${result.revision}` : ''}:`);
       for (const c of result.components) this.log(`  ${c.from} → ${c.bootstrapPod}`);
+      for (const note of result.notes) this.log(`Note: ${note}`);
       if (result.missing.length)
         this.log(
-          `Not in the source: ${result.missing.join(', ')}; start will wait for them from the objects etcd holds.`,
+          `Not recovered: ${result.missing.join(', ')}; start brings up the apiserver alone, and they must be scheduled by hand.`,
         );
       this.log(printTree(result.recoveryDir, result.files));
       this.log(`Next: bootkube start --asset-dir ${recoveryDir}`);

@@ -19,6 +19,7 @@ import { RecoveryIncompleteError } from './errors.js';
 import { readApiServer } from './sources/apiserver.js';
 import { readBackup } from './sources/backup.js';
 import { readCheckpoints } from './sources/checkpoints.js';
+import { etcdOfApiserver } from './sources/apiserver-etcd.js';
 import { readEtcd, type EtcdSourceOptions } from './sources/etcd.js';
 import type { KubeObject, Role, Selectors, SourceSnapshot } from './types.js';
 
@@ -59,6 +60,8 @@ export interface RecoverResult {
   components: RecoveredComponent[];
   /** Components the source did not hold (a checkpoint dir has no controller-manager or scheduler). */
   missing: Role[];
+  /** What the operator should know: where missing components came from, or why they are missing. */
+  notes: string[];
   /** Objects in manifests/ (`kind namespace/name`). */
   objects: string[];
   adminCredentials: CredentialOrigin;
@@ -69,7 +72,9 @@ export interface RecoverResult {
 /** Reads `opts.source` and writes the recovered asset dir; nothing is written if anything fails. */
 export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
   const snapshot = await readSource(opts.source);
-  const plane = findControlPlane(snapshot, opts.selectors, opts.source.kind === 'checkpoints');
+  const notes: string[] = [];
+  let plane = findControlPlane(snapshot, opts.selectors, opts.source.kind === 'checkpoints');
+  if (plane.missing.length > 0) plane = await completeFromEtcd(plane, snapshot, opts.selectors, notes);
   const pods = plane.components.map((c) => ({ c, file: BOOTSTRAP_FILES[c.role], pod: bootstrapPod(c) }));
   const creds = await credentialFiles(plane.secrets, {
     adminKubeconfig: opts.adminKubeconfig,
@@ -105,6 +110,7 @@ export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
       ),
     })),
     missing: plane.missing,
+    notes,
     objects: plane.objects.map(describe),
     adminCredentials: creds.admin,
     kubeletCredentials: creds.kubelet,
@@ -113,6 +119,49 @@ export async function recover(opts: RecoverOptions): Promise<RecoverResult> {
       mode: `0${f.mode.toString(8)}`,
       bytes: Buffer.byteLength(f.content),
     })),
+  };
+}
+
+/**
+ * Checkpoints hold only the apiserver: the controller-manager and scheduler are read from the etcd
+ * the checkpointed apiserver names, with its credentials. If that etcd does not answer, the dir
+ * holds the apiserver alone and a note says so.
+ */
+async function completeFromEtcd(
+  plane: ControlPlane,
+  snapshot: SourceSnapshot,
+  selectors: Partial<Selectors> | undefined,
+  notes: string[],
+): Promise<ControlPlane> {
+  const api = plane.components.find((c) => c.role === 'apiserver')!;
+  const access = etcdOfApiserver(api, snapshot.secrets);
+  const names = plane.missing.join(' and ');
+  if (!access?.endpoints.length) {
+    notes.push(`${names}: not in the checkpoints, and the apiserver names no etcd to read them from`);
+    return plane;
+  }
+  let more: ControlPlane;
+  try {
+    const etcd = await readEtcd(access);
+    more = findControlPlane(etcd, selectors, true);
+  } catch (err) {
+    if (!(err instanceof BootkubeError)) throw err;
+    notes.push(
+      `${names}: not in the checkpoints, and ${access.description} could not be read (${err.message})`,
+    );
+    return plane;
+  }
+  // Only the missing roles: the apiserver stays the checkpoint's.
+  const components = [...plane.components, ...more.components.filter((c) => plane.missing.includes(c.role))];
+  const seen = new Set(plane.objects.map(describe));
+  notes.push(
+    `${plane.missing.filter((r) => components.some((c) => c.role === r)).join(' and ')}: read from ${access.description}`,
+  );
+  return {
+    components,
+    missing: plane.missing.filter((r) => !components.some((c) => c.role === r)),
+    objects: [...plane.objects, ...more.objects.filter((o) => !seen.has(describe(o)))],
+    secrets: [...plane.secrets, ...more.secrets.filter((o) => !seen.has(describe(o)))],
   };
 }
 

@@ -3,18 +3,23 @@
 // own loader, carry bootstrap pods equivalent to the self-hosted ones, and leave etcd untouched.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { freePorts } from '../helpers/etcd.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { V1Pod } from '@kubernetes/client-node';
 import { loadAssetDir } from '../../src/bootstrap/asset-dir.js';
 import { contains } from '../../src/bootstrap/objects.js';
-import { CheckpointStore, storeLayout } from '../../src/checkpointer/store.js';
-import { sanitizeCheckpointPod } from '../../src/checkpointer/sanitize.js';
 import { HOST_PATHS } from '../../src/render/constants.js';
 import { recover, RecoveryCredentialsError, type RecoverResult } from '../../src/recovery/index.js';
-import { bootkubeCluster, kubeletKubeconfig, run, type Cluster } from './support.js';
+import {
+  bootkubeCluster,
+  kubeletKubeconfig,
+  run,
+  writeApiserverCheckpoint,
+  type Cluster,
+} from './support.js';
 
 let c: Cluster;
 before(async () => {
@@ -303,67 +308,81 @@ describe('recover from a running apiserver', () => {
 describe('recover from checkpoint dirs', () => {
   let root: string;
   before(async () => {
-    // The checkpointer's own store and sanitiser write the apiserver pod's checkpoint, as on a master.
     root = join(c.work, 'master-root');
-    const ds = await etcdObject('/registry/daemonsets/kube-system/kube-apiserver');
-    const secret = await etcdObject('/registry/secrets/kube-system/kube-apiserver');
-    const pod: V1Pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: 'kube-apiserver-x7k2p',
-        namespace: 'kube-system',
-        uid: 'pod-uid',
-        labels: ds.spec.template.metadata.labels,
-        annotations: ds.spec.template.metadata.annotations,
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'DaemonSet',
-            name: 'kube-apiserver',
-            uid: ds.metadata.uid,
-            controller: true,
-          },
-        ],
-      },
-      spec: { ...ds.spec.template.spec, nodeName: 'master-0' },
-    };
-    const data = Object.fromEntries(
-      Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
-    );
-    const { manifest, dirs } = sanitizeCheckpointPod(pod, {
-      secrets: new Map([['kube-apiserver', data]]),
-      configMaps: new Map(),
-      tokens: new Map(),
-    });
-    const store = new CheckpointStore(storeLayout(root), { log: { info() {}, warn() {} } });
-    await store.init();
-    await store.writeInactive(manifest);
-    await store.writeDirs('kube-system/kube-apiserver-x7k2p', dirs, {
-      uid: process.getuid!(),
-      gid: process.getgid!(),
-    });
+    await writeApiserverCheckpoint(c, root);
   });
 
-  test('without the admin key in the checkpoints, it asks for --admin-kubeconfig and writes nothing', async () => {
-    const dir = join(c.work, 'from-checkpoints-refused');
-    await assert.rejects(
-      recover({
-        recoveryDir: dir,
-        source: { kind: 'checkpoints', dir: join(root, 'etc/kubernetes') },
-        kubeletKubeconfig: kubeletKubeconfig(c),
-      }),
-      (e: any) => e instanceof RecoveryCredentialsError && /--admin-kubeconfig/.test(e.userMessage()),
-      'names --admin-kubeconfig',
-    );
-    assert.equal(existsSync(dir), false, 'no recovery dir left behind');
-  });
-
-  test('rebuilds the apiserver bootstrap pod and its Secret from the checkpoint', async () => {
+  test('rebuilds the apiserver from the checkpoint, and the rest from the etcd it names', async () => {
     const dir = join(c.work, 'from-checkpoints');
     const r = await recover({
       recoveryDir: dir,
       source: { kind: 'checkpoints', dir: join(root, 'etc/kubernetes') },
+      kubeletKubeconfig: kubeletKubeconfig(c),
+    });
+    assert.deepEqual(r.missing, [], 'nothing missing');
+    assert.equal(
+      r.adminCredentials,
+      'issued',
+      "admin issued with the CA key of the controller-manager's Secret in etcd",
+    );
+    assert.deepEqual(
+      r.components.map((x) => x.from),
+      [
+        'Pod kube-system/kube-apiserver',
+        'Deployment kube-system/kube-controller-manager',
+        'Deployment kube-system/kube-scheduler',
+      ],
+      "the apiserver from its checkpoint (named after its DaemonSet), the others from the apiserver's etcd",
+    );
+    assert.match(
+      r.notes.join('\n'),
+      /controllerManager and scheduler: read from etcd at https:\/\/127\.0\.0\.1:\d+ \(the checkpointed apiserver's\)/,
+      'says where they came from',
+    );
+    const asset = await loadAssetDir(dir);
+    const fromEtcd = join(c.work, 'from-etcd');
+    for (const f of [
+      'bootstrap-apiserver.yaml',
+      'bootstrap-controller-manager.yaml',
+      'bootstrap-scheduler.yaml',
+    ])
+      assert.deepEqual(
+        await bootstrapPod(dir, f),
+        await bootstrapPod(fromEtcd, f),
+        `${f}: the same pod as recovered from etcd`,
+      );
+    const live = await etcdObject('/registry/secrets/kube-system/kube-apiserver');
+    const manifest = asset.manifests.find(
+      (m) => m.object.kind === 'Secret' && m.object.metadata.name === 'kube-apiserver',
+    )!.object;
+    assert.ok(contains(live, manifest), 'the Secret rebuilt from the checkpoint files is the one etcd holds');
+    await assertSecretModes(dir);
+  });
+
+  test("with the apiserver's etcd gone too, the dir holds the apiserver alone and says why", async () => {
+    // A checkpoint whose apiserver names an etcd that does not answer.
+    const other = join(c.work, 'master-root-2');
+    await writeApiserverCheckpoint(c, other);
+    const file = join(other, 'etc/kubernetes/inactive-manifests/kube-system-kube-apiserver-x7k2p.json');
+    const [port] = await freePorts(1);
+    await writeFile(
+      file,
+      (await readFile(file, 'utf8')).replace(
+        /--etcd-servers=https:\/\/127\.0\.0\.1:\d+/,
+        `--etcd-servers=https://127.0.0.1:${port}`,
+      ),
+    );
+    const dir = join(c.work, 'from-checkpoints-alone');
+    const source = { kind: 'checkpoints' as const, dir: join(other, 'etc/kubernetes') };
+    await assert.rejects(
+      recover({ recoveryDir: dir, source, kubeletKubeconfig: kubeletKubeconfig(c) }),
+      (e: any) => e instanceof RecoveryCredentialsError && /--admin-kubeconfig/.test(e.userMessage()),
+      "without the CA key (the apiserver's Secret has none) it asks for --admin-kubeconfig",
+    );
+    assert.equal(existsSync(dir), false, 'no recovery dir left behind');
+    const r = await recover({
+      recoveryDir: dir,
+      source: { kind: 'checkpoints', dir: join(other, 'etc/kubernetes') },
       adminKubeconfig: join(c.assets, 'auth/kubeconfig'),
       kubeletKubeconfig: kubeletKubeconfig(c),
     });
@@ -372,23 +391,12 @@ describe('recover from checkpoint dirs', () => {
       ['controllerManager', 'scheduler'],
       'the checkpointer keeps only the apiserver',
     );
-    assert.equal(r.components[0]?.from, 'Pod kube-system/kube-apiserver', 'named after its DaemonSet');
+    assert.match(r.notes.join('\n'), /could not be read .*ECONNREFUSED/, 'says why');
     const asset = await loadAssetDir(dir);
-    const ds = await etcdObject('/registry/daemonsets/kube-system/kube-apiserver');
-    const pod = await bootstrapPod(dir, 'bootstrap-apiserver.yaml');
     assert.deepEqual(
-      pod.spec!.containers.map((x) => [x.image, x.command]),
-      ds.spec.template.spec.containers.map((x: any) => [x.image, x.command]),
-      'same image and flags as the DaemonSet',
+      asset.bootstrapPods.map((p) => p.object.metadata.name),
+      ['bootstrap-kube-apiserver'],
+      'the apiserver alone',
     );
-    assert.deepEqual(
-      pod,
-      await bootstrapPod(join(c.work, 'from-etcd'), 'bootstrap-apiserver.yaml'),
-      'the same pod as recovered from etcd',
-    );
-    const live = await etcdObject('/registry/secrets/kube-system/kube-apiserver');
-    const manifest = asset.manifests.find((m) => m.object.kind === 'Secret')!.object;
-    assert.ok(contains(live, manifest), 'the rebuilt Secret is the one etcd holds');
-    await assertSecretModes(dir);
   });
 });

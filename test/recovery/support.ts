@@ -11,6 +11,9 @@ import { createApiServer, listen, type ShimServer } from '../../src/apiserver/in
 import { createStorage, type Storage } from '../../src/apiserver/storage/index.js';
 import { loadClusterConfig } from '../../src/config/index.js';
 import { render } from '../../src/render/render.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import { CheckpointStore, storeLayout } from '../../src/checkpointer/store.js';
+import { sanitizeCheckpointPod } from '../../src/checkpointer/sanitize.js';
 import { freePorts, startEtcd, type EtcdHandle } from '../helpers/etcd.js';
 
 export const run = promisify(execFile);
@@ -196,4 +199,56 @@ export async function bootkubeCluster(): Promise<Cluster> {
 /** The path of the master's kubelet kubeconfig in the test's node root. */
 export function kubeletKubeconfig(c: Cluster): string {
   return join(c.work, 'node/etc/kubernetes/kubeconfig');
+}
+
+/** An object as etcd holds it (JSON), read with etcdctl. */
+export async function etcdObject(c: Cluster, key: string): Promise<any> {
+  const out = await c.etcdctl('get', key, '--print-value-only');
+  if (!out.trim()) throw new Error(`etcd holds no ${key}`);
+  return JSON.parse(out);
+}
+
+/**
+ * The apiserver checkpoint a master's pod checkpointer keeps, written under `root` by the
+ * checkpointer's own sanitiser and store from the DaemonSet's pod and Secret in etcd.
+ */
+export async function writeApiserverCheckpoint(c: Cluster, root: string): Promise<void> {
+  const ds = await etcdObject(c, '/registry/daemonsets/kube-system/kube-apiserver');
+  const secret = await etcdObject(c, '/registry/secrets/kube-system/kube-apiserver');
+  const pod: V1Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'kube-apiserver-x7k2p',
+      namespace: 'kube-system',
+      uid: 'pod-uid',
+      labels: ds.spec.template.metadata.labels,
+      annotations: ds.spec.template.metadata.annotations,
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'DaemonSet',
+          name: 'kube-apiserver',
+          uid: ds.metadata.uid,
+          controller: true,
+        },
+      ],
+    },
+    spec: { ...ds.spec.template.spec, nodeName: NODE },
+  };
+  const data = Object.fromEntries(
+    Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+  );
+  const { manifest, dirs } = sanitizeCheckpointPod(pod, {
+    secrets: new Map([['kube-apiserver', data]]),
+    configMaps: new Map(),
+    tokens: new Map(),
+  });
+  const store = new CheckpointStore(storeLayout(root), { log: { info() {}, warn() {} } });
+  await store.init();
+  await store.writeInactive(manifest);
+  await store.writeDirs('kube-system/kube-apiserver-x7k2p', dirs, {
+    uid: process.getuid!(),
+    gid: process.getgid!(),
+  });
 }

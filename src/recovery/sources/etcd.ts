@@ -22,6 +22,8 @@ export interface EtcdSourceOptions {
   keyFile?: string;
   /** The key prefix of the Kubernetes data (kube-apiserver's --etcd-prefix), `/registry` by default. */
   prefix?: string;
+  /** TLS material in memory, instead of the three files (credentials found in a checkpoint). */
+  tls?: EtcdTls;
   /** Shown in messages instead of the endpoints (a restored backup). */
   description?: string;
 }
@@ -112,6 +114,7 @@ function decode(key: string, value: Buffer, rev: string): KubeObject {
 }
 
 async function readTls(opts: EtcdSourceOptions): Promise<EtcdTls | undefined> {
+  if (opts.tls) return opts.tls;
   const https = opts.endpoints.filter((e) => e.startsWith('https://')).length;
   if (https !== 0 && https !== opts.endpoints.length)
     throw new RecoveryFlagsError(
