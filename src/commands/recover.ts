@@ -92,7 +92,7 @@ The admin kubeconfig is issued with the cluster CA's key from the controller-man
       for (const note of result.notes) this.log(`Note: ${note}`);
       if (result.missing.length)
         this.log(
-          `Not recovered: ${result.missing.join(', ')}; start brings up the apiserver alone, and they must be scheduled by hand.`,
+          `Not recovered: ${result.missing.join(', ')}; the recovered dir brings back the apiserver alone.`,
         );
       this.log(printTree(result.recoveryDir, result.files));
       this.log(`Next: bootkube start --asset-dir ${recoveryDir}`);

@@ -113,7 +113,6 @@ function installed(tool: string): boolean {
 }
 
 function shorten(line: string): string {
-  const json = /"msg":"([^"]+)".*?(?:"error":"([^"]+)")?/.exec(line);
-  const text = json ? [json[1], json[2]].filter(Boolean).join(': ') : line;
+  const text = line.replace(/^Error:\s*/, '');
   return text.length > 160 ? `${text.slice(0, 157)}...` : text;
 }
