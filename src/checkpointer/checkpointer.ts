@@ -27,6 +27,9 @@ import type {
 import { NodeView } from './view.js';
 import { referencesOf } from './volumes.js';
 
+/** How long after its activation a checkpoint whose parent is being started counts as settling. */
+const SETTLE_WINDOW_MS = 30_000;
+
 export interface CheckpointerDeps {
   identity: CheckpointerIdentity;
   api: PodSource;
@@ -57,10 +60,21 @@ export interface IterationReport {
   stops: string[];
   removes: string[];
   failed: Array<{ id: string; why: string }>;
+  /**
+   * Active checkpoints whose parent the API lists and the kubelet has admitted but not started
+   * yet: the checkpoint stands in for a pod that is about to run, and is stopped as soon as it does.
+   */
+  settling: string[];
 }
 
 export interface LoopOptions {
   intervalMs: number;
+  /**
+   * The pause after an iteration that left a checkpoint settling (see IterationReport.settling),
+   * so a copy started for a parent the kubelet is starting is stopped within this, not a whole
+   * interval later (default: min(intervalMs, 500 ms)).
+   */
+  settleIntervalMs?: number;
   signal: AbortSignal;
   /** Waits `ms` or until `signal` aborts (tests inject one that does not sleep). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -71,6 +85,8 @@ export class Checkpointer {
   private readonly refreshed = new Map<string, { fingerprint: string; at: number }>();
   private readonly sourceStates = new Map<string, string>();
   private readonly said = new Map<string, string>();
+  /** When each active checkpoint became active (for the settle interval). */
+  private readonly activatedAt = new Map<string, number>();
   readonly selfId: string;
 
   constructor(private readonly deps: CheckpointerDeps) {
@@ -110,6 +126,7 @@ export class Checkpointer {
       stops: [],
       removes: [],
       failed: [],
+      settling: [],
     };
     this.update(view, active, inactive);
 
@@ -153,22 +170,34 @@ export class Checkpointer {
       this.refreshed.delete(id);
       return 'removed';
     });
+    for (const [id, s] of this.states) {
+      if (s.kind !== 'active' || id === this.selfId) {
+        this.activatedAt.delete(id);
+        continue;
+      }
+      if (!this.activatedAt.has(id)) this.activatedAt.set(id, now);
+      // Only for a while: a parent that never starts (a bad update crash-looping) is not polled for ever.
+      const recent = now - this.activatedAt.get(id)! < SETTLE_WINDOW_MS;
+      if (recent && view.apiOk && view.parentInApi(id) && view.local(id)) report.settling.push(id);
+    }
     return report;
   }
 
   /** Runs iterations every `intervalMs` until `signal` aborts; returns once the iteration under way has finished. */
   async runLoop(opts: LoopOptions): Promise<void> {
     const sleep = opts.sleep ?? abortableSleep;
+    const settleMs = opts.settleIntervalMs ?? Math.min(opts.intervalMs, 500);
     while (!opts.signal.aborted) {
+      let settling = false;
       try {
-        await this.runOnce(this.deps.clock(), opts.signal);
+        settling = (await this.runOnce(this.deps.clock(), opts.signal)).settling.length > 0;
       } catch (err) {
         if (opts.signal.aborted) break;
         this.deps.log.warn(
           `iteration failed: ${err instanceof BootkubeError ? err.userMessage() : (err as Error).message}`,
         );
       }
-      await sleep(opts.intervalMs, opts.signal);
+      await sleep(settling ? settleMs : opts.intervalMs, opts.signal);
     }
   }
 

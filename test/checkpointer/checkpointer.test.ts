@@ -135,6 +135,41 @@ describe('checkpointer iteration', () => {
     }
   });
 
+  it('passes again within the settle interval while a checkpoint stands in for a parent the kubelet is starting', async () => {
+    // The API lists AA and the kubelet has admitted it, but it does not run yet: its checkpoint is
+    // started (reference scenario 6), and stopped at the first pass after AA runs. That pass comes
+    // after settleIntervalMs, not a whole interval; a parent that never starts is not polled for ever.
+    const node = await FakeNode.create({ pods: { AA: {} }, api: ['AA'], kubelet: ['AA'], runtime: [] });
+    try {
+      const controller = new AbortController();
+      const pauses: number[] = [];
+      const kinds: string[] = [];
+      await node.checkpointer.runLoop({
+        intervalMs: 5000,
+        settleIntervalMs: 400,
+        signal: controller.signal,
+        sleep: async (ms) => {
+          pauses.push(ms);
+          kinds.push(node.checkpointer.checkpointStates.get(`${NS}/AA`)!.kind);
+          node.now += ms;
+          if (pauses.length === 2) node.world.runtime = ['AA'];
+          if (pauses.length === 3) node.world.runtime = [];
+          if (pauses.length === 80) controller.abort();
+        },
+      });
+      assert.deepEqual(pauses.slice(0, 3), [400, 400, 5000]);
+      assert.deepEqual(kinds.slice(0, 3), ['active', 'active', 'inactive']);
+      // AA stopped running again and never comes back: fast passes for 30 s after activation, then slow.
+      const after = pauses.slice(3);
+      assert.equal(after[0], 400);
+      assert.equal(after.at(-1), 5000);
+      const fast = after.filter((ms) => ms === 400).length;
+      assert.ok(fast * 400 >= 30_000 && fast * 400 <= 31_000, `fast passes: ${fast}`);
+    } finally {
+      await node.cleanup();
+    }
+  });
+
   it('runs iterations until its signal aborts, then returns', async () => {
     const node = await FakeNode.create({ pods: { AA: {} }, api: ['AA'], kubelet: ['AA'], runtime: [] });
     try {
