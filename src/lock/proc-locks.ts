@@ -29,8 +29,23 @@ export function parseProcLocks(text: string, ino: bigint): FlockState {
   return state;
 }
 
-/** The holders and waiters of the flock lock on `file` right now. */
+const same = (a: FlockState, b: FlockState) =>
+  a.holders.join() === b.holders.join() && a.waiters.join() === b.waiters.join();
+
+/**
+ * The holders and waiters of the flock lock on `file` right now.
+ *
+ * The kernel hands /proc/locks out one page (4 KiB) per read(), walking its lock list afresh each
+ * time, so on a busy machine the text is stitched from several walks: a hand-off between two of
+ * them shows the old holder and the new one both. A reading counts only when the next one agrees.
+ */
 export async function flockState(file: string): Promise<FlockState> {
   const { ino } = await stat(file, { bigint: true });
-  return parseProcLocks(await readFile('/proc/locks', 'utf8'), ino);
+  let state = parseProcLocks(await readFile('/proc/locks', 'utf8'), ino);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const again = parseProcLocks(await readFile('/proc/locks', 'utf8'), ino);
+    if (same(state, again)) return again;
+    state = again;
+  }
+  return state;
 }
