@@ -30,7 +30,9 @@ export class WatchCaches {
       cache = new WatchCache(this.storage, prefix, {
         startRevision: this.opts.startRevision,
         capacity: this.opts.capacity ?? 10_000,
-        signal: this.opts.signal,
+        // A signal of its own: one abort listener per cache on the server's signal would trip
+        // Node's MaxListenersExceededWarning past 10 watched resources.
+        signal: AbortSignal.any([this.opts.signal]),
         log: this.opts.log,
       });
       this.caches.set(prefix, cache);
