@@ -1,4 +1,5 @@
 /** What `start` is given, with the defaults DESIGN §3 implies. */
+import type { Storage } from '../apiserver/storage/index.js';
 import { NAMESPACE } from '../render/constants.js';
 
 export type Phase =
@@ -60,6 +61,8 @@ export interface StartOptions {
   nodeName?: string;
   /** Default: the etcd the asset dir's apiserver flags name, with the apiserver's etcd client certificate. */
   etcd?: EtcdAccess;
+  /** The shim's store in place of etcd (the rehearsal's memory back end); borrowed, never closed. */
+  storage?: Storage;
   /** `namespace/name-prefix` of pods that must be Ready at the end. */
   requiredPods: string[];
   /** Any object the API refuses is fatal (default: reported and skipped). */

@@ -1,16 +1,20 @@
 /**
- * `start --simulate`: the whole bootstrap on this machine (DESIGN §5). A private etcd with the
- * asset dir's etcd certificates, a simulated master whose kubelet runs the stand-in control plane
- * (the apiserver as a real process behind the real lockexec), and the real `start` sequence
- * against them. Without an asset dir, one is rendered for loopback first (ECDSA keys: fast).
- * Everything it starts is stopped, and its temp dir removed, however it ends.
+ * `start --simulate`: the whole bootstrap on this machine (DESIGN §5). A store, a simulated master
+ * whose kubelet runs the stand-in control plane, and the real `start` sequence against them.
+ * The store is, in this order: the etcd the operator gives (--etcd-servers); a private etcd with
+ * the asset dir's etcd certificates when `etcd` is installed (the apiserver stand-ins are then
+ * real processes behind the real lockexec); else the memory back end (the stand-ins serve it in
+ * this process, the real lockexec still taking the lock for them). Without an asset dir, one is
+ * rendered for loopback (and for the given etcd) first (ECDSA keys: fast). Everything it starts is
+ * stopped, and its temp dir removed, however it ends.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../fs/atomic-file.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadClusterConfig } from '../config/index.js';
-import { freePorts, startEtcd, type EtcdHandle } from '../etcd/local.js';
+import { createStorage, type Storage } from '../apiserver/storage/index.js';
+import { etcdInstalled, freePorts, startEtcd, type EtcdHandle } from '../etcd/local.js';
 import { buildLockexec } from '../lock/index.js';
 import { render } from '../render/render.js';
 import { HOST_PATHS, LOCKEXEC } from '../render/constants.js';
@@ -20,10 +24,19 @@ import { RealClock } from '../sim/kubelet/clock.js';
 import { loadKubeconfig, nodeNameOf } from '../sim/kubelet/kubeconfig.js';
 import { standInRunners } from '../sim/standins/index.js';
 import { StartFlagError } from './errors.js';
-import type { StartOptions } from './options.js';
+import type { EtcdAccess, StartOptions } from './options.js';
 import { runStart, type StartSummary } from './start.js';
 
-export interface RehearsalOptions extends Omit<StartOptions, 'assetDir' | 'rootDir' | 'apiDial' | 'etcd'> {
+export type RehearsalBackend = 'etcd' | 'memory';
+
+export interface RehearsalOptions extends Omit<
+  StartOptions,
+  'assetDir' | 'rootDir' | 'apiDial' | 'etcd' | 'storage'
+> {
+  /** An etcd to rehearse against instead of a private one. */
+  etcd?: EtcdAccess;
+  /** Without `etcd`: a private etcd, or the memory back end (default: etcd if it is installed). */
+  backend?: RehearsalBackend;
   /** The asset dir to rehearse; rendered into the work dir when absent. */
   assetDir?: string;
   /** Where the simulated nodes keep their host paths; a temp dir, removed at the end, when absent. */
@@ -33,7 +46,14 @@ export interface RehearsalOptions extends Omit<StartOptions, 'assetDir' | 'rootD
 }
 
 export interface RehearsalSummary extends StartSummary {
-  rehearsal: { assetDir: string; workDir: string; etcd: string; etcdStartMs: number; renderMs?: number };
+  rehearsal: {
+    assetDir: string;
+    workDir: string;
+    /** Where the objects lived: the etcd endpoints, or "memory". */
+    store: string;
+    etcdStartMs?: number;
+    renderMs?: number;
+  };
 }
 
 const REHEARSAL_NODE = 'master-0';
@@ -46,7 +66,12 @@ export interface RehearsalEnv {
   apiServer: URL;
   /** The simulated master's root dir: start's --root-dir. */
   nodeRoot: string;
-  etcd: EtcdHandle;
+  /** The private etcd (absent with a given etcd or the memory back end). */
+  etcd?: EtcdHandle;
+  /** The etcd start was given, if any. */
+  givenEtcd?: EtcdAccess;
+  /** The memory back end's store (start's shim and every stand-in apiserver share it). */
+  storage?: Storage;
   cluster: SimCluster;
   renderMs?: number;
   /** Stops the nodes and etcd and removes the work dir (unless it was given). Idempotent. */
@@ -63,6 +88,8 @@ export interface PrepareOptions {
   onRequest?: (r: RequestRecord) => void;
   /** Render with these extra flags (tests). */
   renderFlags?: Record<string, string>;
+  etcd?: EtcdAccess;
+  backend?: RehearsalBackend;
 }
 
 /** Everything but `start`: the asset dir, a private etcd, the simulated master running. */
@@ -70,15 +97,22 @@ export async function prepareRehearsal(o: PrepareOptions): Promise<RehearsalEnv>
   const keep = o.workDir !== undefined;
   const work = o.workDir ? resolve(o.workDir) : await mkdtemp(join(tmpdir(), 'bootkube-rehearsal-'));
   let etcd: EtcdHandle | undefined;
+  let storage: Storage | undefined;
   let cluster: SimCluster | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
       await cluster?.stop().catch(() => undefined);
       await etcd?.stop().catch(() => undefined);
+      await storage?.close().catch(() => undefined);
       if (!keep) await rm(work, { recursive: true, force: true }).catch(() => undefined);
     })());
   try {
+    const backend: RehearsalBackend = o.backend ?? (o.etcd || etcdInstalled() ? 'etcd' : 'memory');
+    if (o.etcd && backend === 'memory')
+      throw new StartFlagError('--simulate: an etcd was given and the memory back end asked for', {
+        hint: 'give one or the other',
+      });
     const lockexec = await buildLockexec();
     const [apiPort, etcdPort] = await freePorts(2);
     const assetDir = o.assetDir ? resolve(o.assetDir) : join(work, 'assets');
@@ -88,7 +122,14 @@ export async function prepareRehearsal(o: PrepareOptions): Promise<RehearsalEnv>
       const config = await loadClusterConfig({
         flags: {
           'api-servers': `https://127.0.0.1:${apiPort}`,
-          'etcd-servers': `https://127.0.0.1:${etcdPort}`,
+          'etcd-servers': o.etcd ? o.etcd.servers.join(',') : `https://127.0.0.1:${etcdPort}`,
+          ...(o.etcd?.caFile
+            ? {
+                'etcd-ca-path': o.etcd.caFile,
+                'etcd-certificate-path': o.etcd.certFile ?? '',
+                'etcd-private-key-path': o.etcd.keyFile ?? '',
+              }
+            : {}),
           'node-name': o.nodeName ?? REHEARSAL_NODE,
           'key-type': 'ecdsa-p256',
           ...o.renderFlags,
@@ -116,33 +157,48 @@ export async function prepareRehearsal(o: PrepareOptions): Promise<RehearsalEnv>
     const etcdFlag = /--etcd-servers=(\S+)/.exec(
       await readFile(join(assetDir, 'bootstrap-manifests/bootstrap-apiserver.yaml'), 'utf8').catch(() => ''),
     )?.[1];
+    if (o.etcd) {
+      // The stand-in apiservers use the etcd of the asset dir's flags: it must be the one given.
+      const named = (etcdFlag ?? '').split(',').filter(Boolean);
+      if (named.join(',') !== o.etcd.servers.join(','))
+        throw new StartFlagError(
+          `--simulate: the asset dir's apiservers use etcd ${named.join(',') || '(none)'}, not --etcd-servers ${o.etcd.servers.join(',')}`,
+          { hint: 'render the asset dir for that etcd, or leave out --asset-dir' },
+        );
+    }
     const etcdUrl = new URL(etcdFlag?.split(',')[0] ?? `https://127.0.0.1:${etcdPort}`);
-    if (etcdUrl.protocol !== 'https:' || !['127.0.0.1', 'localhost'].includes(etcdUrl.hostname)) {
+    if (
+      backend === 'etcd' &&
+      !o.etcd &&
+      (etcdUrl.protocol !== 'https:' || !['127.0.0.1', 'localhost'].includes(etcdUrl.hostname))
+    ) {
       throw new StartFlagError(
         `--simulate: the asset dir's etcd is ${etcdUrl.origin}, which this machine cannot rehearse on`,
-        { hint: 'render with --etcd-servers https://127.0.0.1:PORT' },
+        { hint: 'render with --etcd-servers https://127.0.0.1:PORT, or give that etcd with --etcd-servers' },
       );
     }
     const tls = (p: string) => join(assetDir, 'tls', p);
-    etcd = await startEtcd({
-      name: nodeName,
-      clientPort: Number(etcdUrl.port),
-      tls: {
-        certFile: tls('etcd/server.crt'),
-        keyFile: tls('etcd/server.key'),
-        caFile: tls('etcd/ca.crt'),
-        trustedCaFile: tls('etcd/ca.crt'),
-        clientCertFile: tls('apiserver-etcd-client.crt'),
-        clientKeyFile: tls('apiserver-etcd-client.key'),
-      },
-    });
+    if (backend === 'memory') storage = await createStorage({ backend: 'memory' });
+    else if (!o.etcd)
+      etcd = await startEtcd({
+        name: nodeName,
+        clientPort: Number(etcdUrl.port),
+        tls: {
+          certFile: tls('etcd/server.crt'),
+          keyFile: tls('etcd/server.key'),
+          caFile: tls('etcd/ca.crt'),
+          trustedCaFile: tls('etcd/ca.crt'),
+          clientCertFile: tls('apiserver-etcd-client.crt'),
+          clientKeyFile: tls('apiserver-etcd-client.key'),
+        },
+      });
     cluster = new SimCluster({
       credentials: creds,
       names: [nodeName],
       masters: 1,
       rootDir: join(work, 'nodes'),
       clock: new RealClock(1),
-      runners: () => standInRunners({ lockexecPath: lockexec, backoff: { minMs: 50, maxMs: 500 } }),
+      runners: () => standInRunners({ lockexecPath: lockexec, backoff: { minMs: 50, maxMs: 500 }, storage }),
       pullDelayMs: 20,
       sandboxDelayMs: 20,
       onEvent: o.onEvent,
@@ -165,6 +221,8 @@ export async function prepareRehearsal(o: PrepareOptions): Promise<RehearsalEnv>
       apiServer: api,
       nodeRoot,
       etcd,
+      givenEtcd: o.etcd,
+      storage,
       cluster,
       renderMs,
       stop,
@@ -183,7 +241,14 @@ export async function runRehearsal(
   const env = await prepareRehearsal(o);
   try {
     const summary = await runStart(
-      { ...o, assetDir: env.assetDir, rootDir: env.nodeRoot, nodeName: env.nodeName },
+      {
+        ...o,
+        assetDir: env.assetDir,
+        rootDir: env.nodeRoot,
+        nodeName: env.nodeName,
+        etcd: env.givenEtcd,
+        storage: env.storage,
+      },
       ui,
     );
     return {
@@ -191,12 +256,18 @@ export async function runRehearsal(
       rehearsal: {
         assetDir: env.assetDir,
         workDir: env.workDir,
-        etcd: env.etcd.endpoint,
-        etcdStartMs: env.etcd.startMs,
+        store: rehearsalStore(env),
+        etcdStartMs: env.etcd?.startMs,
         renderMs: env.renderMs,
       },
     };
   } finally {
     await env.stop();
   }
+}
+
+/** What the rehearsal's objects lived in, for the summary. */
+export function rehearsalStore(env: RehearsalEnv): string {
+  if (env.storage) return 'memory';
+  return env.givenEtcd?.servers.join(',') ?? env.etcd!.endpoint;
 }

@@ -10,6 +10,7 @@ import { abortableSleep } from '../checkpointer/abort.js';
 import { loadClusterAccess } from '../checkpointer/sources/api.js';
 import { createApiServer, listen, type ShimServer } from '../apiserver/index.js';
 import { createStorage, type Storage } from '../apiserver/storage/index.js';
+import { borrowedStorage } from '../apiserver/storage/borrowed.js';
 import { flockState, tryAcquire, type HandoffLock } from '../lock/index.js';
 import { API_SERVER_LOCK, HOST_PATHS, LABELS, NAMESPACE } from '../render/constants.js';
 import { loadAssetDir, type AssetDir } from './asset-dir.js';
@@ -148,6 +149,10 @@ export class BootstrapRun {
       ca: this.asset.caPem,
     };
     this.nodeName = this.o.nodeName ?? (await nodeNameOf(this.asset.kubeletKubeconfig));
+    if (this.o.storage) {
+      this.storage = borrowedStorage(this.o.storage);
+      return;
+    }
     const etcd = this.o.etcd ?? etcdFromAssets(this.asset);
     this.storage = await createStorage({
       backend: 'etcd',

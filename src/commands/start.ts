@@ -16,7 +16,7 @@ export default class Start extends BaseCommand {
 
 Every step can be interrupted and \`start\` run again: it works out from etcd, the lock and the API where it is and goes on. Existing objects are left as they are (reported when they differ, replaced with --update-existing).
 
---simulate rehearses the whole sequence on this machine: a private etcd, a simulated master whose kubelet runs stand-ins for the control-plane containers (the apiserver as a real process behind the real lockexec), and the real sequence against them. Without --asset-dir it renders one for loopback first. It needs etcd and gcc installed.`;
+--simulate rehearses the whole sequence on this machine: a simulated master whose kubelet runs stand-ins for the control-plane containers, and the real sequence against them. The objects live in the etcd given with --etcd-servers, else in a private etcd when etcd is installed (the apiserver stand-ins are then real processes behind the real lockexec), else in memory (the stand-ins serve it from this process; the real lockexec still takes the lock). Without --asset-dir it renders one for loopback (and the given etcd) first. It needs gcc (to build lockexec).`;
 
   static override examples = [
     '<%= config.bin %> start --asset-dir /home/core/assets',
@@ -90,12 +90,11 @@ Every step can be interrupted and \`start\` run again: it works out from etcd, t
 
     let summary: StartSummary | RehearsalSummary;
     if (flags.simulate) {
-      if (etcd)
-        throw new StartFlagError('--simulate starts its own etcd', { hint: 'leave out --etcd-servers' });
       const { runRehearsal } = await import('../bootstrap/rehearsal.js');
       summary = await runRehearsal(
         {
           ...common,
+          etcd,
           assetDir: flags['asset-dir'],
           workDir: flags['root-dir'] === '/' ? undefined : flags['root-dir'],
           bootkubeVersion: this.config.version,

@@ -81,9 +81,14 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdHandle
 
 class BindClash extends Error {}
 
-function assertInstalled(): void {
+/** Whether an `etcd` binary runs on this machine. */
+export function etcdInstalled(): boolean {
   const probe = spawnSync('etcd', ['--version'], { stdio: 'ignore' });
-  if (probe.error || probe.status !== 0) {
+  return !probe.error && probe.status === 0;
+}
+
+function assertInstalled(): void {
+  if (!etcdInstalled()) {
     throw new EtcdMissingError('etcd is not installed or does not run', {
       hint: 'install it (Debian: apt-get install -y etcd-server etcd-client; or `npm run setup:test`)',
     });

@@ -17,11 +17,13 @@ import { render } from '../../src/render/render.js';
 import { runCommand } from '../helpers/run-command.js';
 import {
   adminClient,
+  configMapNames,
   isReady,
   rehearsal,
   startOptions,
   systemPods,
   watchLock,
+  writeThroughout,
   type RehearsalEnv,
 } from './support.js';
 
@@ -40,13 +42,16 @@ describe('start, rehearsed end to end', () => {
   const requests: RequestRecord[] = [];
   let summary: StartSummary;
   let lockSeen: { maxHolders: number; samples: number };
+  let writes: { acked: string[]; refused: number };
 
   before(async () => {
     env = await rehearsal({ onEvent: (e) => events.push(e), onRequest: (r) => requests.push(r) });
     const lock = watchLock(env);
+    const writer = writeThroughout(env);
     try {
       summary = await runStart(startOptions(env), { quiet: true });
     } finally {
+      writes = await writer.stop();
       lockSeen = await lock.stop();
     }
   });
@@ -74,6 +79,14 @@ describe('start, rehearsed end to end', () => {
     } finally {
       client.close();
     }
+  });
+
+  it('loses no acknowledged write across both hand-offs', async () => {
+    // A client wrote through the shim, the bootstrap apiserver and the self-hosted one in turn.
+    assert.ok(writes.acked.length > 20, `only ${writes.acked.length} writes acknowledged`);
+    const stored = await configMapNames(env);
+    const lost = writes.acked.filter((n) => !stored.has(n));
+    assert.deepEqual(lost, [], `acknowledged, then lost (of ${writes.acked.length})`);
   });
 
   it('removes bootstrap-secrets and reports every phase and both hand-off gaps', async () => {
@@ -213,7 +226,7 @@ describe('start refuses bad states with one clear line', () => {
   it('the wrong etcd CA: exit 2 naming etcd', async () => {
     const r = await start([
       '--etcd-servers',
-      env.etcd.endpoint,
+      env.etcd!.endpoint,
       '--etcd-ca-path',
       join(env.assetDir, 'tls/ca.crt'),
       '--etcd-certificate-path',
@@ -272,7 +285,7 @@ describe('start refuses bad states with one clear line', () => {
   });
 
   it('etcd unreachable: exit 2', async () => {
-    await env.etcd.stop();
+    await env.etcd!.stop();
     const r = await start(['--timeout', '5s']);
     assert.equal(r.exitCode, 2, r.stderr);
     assert.match(r.stderr, /^Error: etcd https:\/\/127\.0\.0\.1:\d+ does not answer/);

@@ -28,6 +28,8 @@ export function startOptions(env: RehearsalEnv, over: Partial<StartOptions> = {}
       Object.keys(DEFAULT_TIMEOUTS).map((k) => [k, timeoutMs]),
     ) as StartOptions['timeouts'],
     signal: new AbortController().signal,
+    storage: env.storage,
+    etcd: env.givenEtcd,
     ...over,
   };
 }
@@ -36,11 +38,66 @@ export async function adminClient(env: RehearsalEnv): Promise<ApiClient> {
   return new ApiClient(await loadClusterAccess(join(env.assetDir, 'auth/kubeconfig')));
 }
 
-/** Polls the hand-off lock every few ms until stopped; `maxHolders` is the most processes that held it at once. */
-export function watchLock(env: RehearsalEnv): { stop(): Promise<{ maxHolders: number; samples: number }> } {
+/**
+ * Writes ConfigMaps one after another through whatever API server answers (the shim, the bootstrap
+ * apiserver, the self-hosted one) until stopped; `acked` are those the API answered 201 to. A
+ * write that failed or got no answer is not counted: across a hand-off the outcome of a request
+ * cut off in flight is unknown, as for any client.
+ */
+export function writeThroughout(env: RehearsalEnv): {
+  stop(): Promise<{ acked: string[]; refused: number }>;
+} {
+  let running = true;
+  const acked: string[] = [];
+  let refused = 0;
+  const loop = (async () => {
+    const client = await adminClient(env);
+    try {
+      for (let i = 0; running; i++) {
+        const name = `write-probe-${i}`;
+        const a = await client.request('POST', '/api/v1/namespaces/kube-system/configmaps', {
+          body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { i: String(i) } },
+        });
+        if (a.status === 201) acked.push(name);
+        else refused++;
+        await new Promise((r) => setTimeout(r, a.status === 201 ? 20 : 50));
+      }
+    } finally {
+      client.close();
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { acked, refused };
+    },
+  };
+}
+
+/** The names of the ConfigMaps in kube-system now. */
+export async function configMapNames(env: RehearsalEnv): Promise<Set<string>> {
+  const client = await adminClient(env);
+  try {
+    const a = await client.request('GET', '/api/v1/namespaces/kube-system/configmaps');
+    if (a.status !== 200) throw new Error(`listing config maps: ${a.status}`);
+    return new Set((a.body.items as any[]).map((c) => c.metadata.name as string));
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Polls the hand-off lock every few ms until stopped; `maxHolders` is the most processes that
+ * held it at once, `sawWaiter` whether anyone was ever seen blocked on it.
+ */
+export function watchLock(env: RehearsalEnv): {
+  stop(): Promise<{ maxHolders: number; samples: number; sawWaiter: boolean }>;
+} {
   const file = join(env.nodeRoot, API_SERVER_LOCK);
   let maxHolders = 0;
   let samples = 0;
+  let sawWaiter = false;
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -48,6 +105,7 @@ export function watchLock(env: RehearsalEnv): { stop(): Promise<{ maxHolders: nu
       if (state) {
         samples++;
         maxHolders = Math.max(maxHolders, state.holders.length);
+        if (state.waiters.length) sawWaiter = true;
       }
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -56,7 +114,7 @@ export function watchLock(env: RehearsalEnv): { stop(): Promise<{ maxHolders: nu
     async stop() {
       running = false;
       await loop;
-      return { maxHolders, samples };
+      return { maxHolders, samples, sawWaiter };
     },
   };
 }

@@ -119,7 +119,7 @@ describe('a bootstrapped master, rebooted', { concurrency: 1 }, () => {
 
   it('waits for an etcd that is slow to come back after the reboot', async () => {
     // etcd frozen (SIGSTOP): it accepts connections and answers nothing, as an etcd still replaying its log.
-    process.kill(env.etcd.pid, 'SIGSTOP');
+    process.kill(env.etcd!.pid, 'SIGSTOP');
     try {
       await env.cluster.rebootNode(env.nodeName);
       await waitFor(apiserverActive, {
@@ -130,7 +130,7 @@ describe('a bootstrapped master, rebooted', { concurrency: 1 }, () => {
       await new Promise((r) => setTimeout(r, 3000));
       assert.equal(await readyz(target), false, 'the API answered ready while etcd was frozen');
     } finally {
-      process.kill(env.etcd.pid, 'SIGCONT');
+      process.kill(env.etcd!.pid, 'SIGCONT');
     }
     await healthy('etcd came back');
   });

@@ -7,7 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createApiServer, listen } from '../../apiserver/index.js';
-import { createStorage } from '../../apiserver/storage/index.js';
+import { createStorage, type Storage } from '../../apiserver/storage/index.js';
+import { borrowedStorage } from '../../apiserver/storage/borrowed.js';
 import { StandInConfigError } from './errors.js';
 import { parseComponentFlags } from './flags.js';
 
@@ -85,6 +86,8 @@ export interface RunOptions {
   log: (line: string) => void;
   /** Called once the port is bound. */
   onListening?: (address: { host: string; port: number }) => void;
+  /** Serve this storage (borrowed, never closed) instead of the etcd of the flags: the rehearsal's memory back end. */
+  storage?: Storage;
 }
 
 /** Serves until `signal` aborts, then shuts down cleanly; resolves once everything is closed. */
@@ -97,13 +100,15 @@ export async function runStandInApiServer(cfg: StandInApiServerConfig, opts: Run
       ? read(cfg.serviceAccountSigningKeyFile, 'service-account-signing-key-file')
       : undefined,
   ]);
-  const storage = await createStorage({
-    backend: 'etcd',
-    endpoints: cfg.etcdServers,
-    caFile: cfg.etcdCaFile,
-    certFile: cfg.etcdCertFile,
-    keyFile: cfg.etcdKeyFile,
-  });
+  const storage = opts.storage
+    ? borrowedStorage(opts.storage)
+    : await createStorage({
+        backend: 'etcd',
+        endpoints: cfg.etcdServers,
+        caFile: cfg.etcdCaFile,
+        certFile: cfg.etcdCertFile,
+        keyFile: cfg.etcdKeyFile,
+      });
   try {
     const server = await createApiServer({
       storage,

@@ -12,6 +12,8 @@ import https from 'node:https';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ContainerContext, RunningContainer } from '../runtime.js';
+import type { Storage } from '../../apiserver/storage/index.js';
+import { startInProcessApiServer } from './apiserver-in-process.js';
 import { APISERVER_FILE_FLAGS } from './apiserver-process.js';
 import { sleep } from './client/informer.js';
 import { mapFlagValues, parseComponentFlags } from './flags.js';
@@ -23,6 +25,11 @@ export interface ApiServerStandInOptions {
   lockexecPath: string;
   /** argv prefix that runs the bootkube CLI; see defaultBootkubeEntry(). */
   bootkubeEntry?: readonly string[];
+  /**
+   * Serve this storage in this process instead of the flags' etcd (the rehearsal's memory back
+   * end); the pod's lockexec still takes the lock, in a child that holds it for the server.
+   */
+  storage?: Storage;
   /** Where to listen instead of the flags' --bind-address/--secure-port (several masters on one machine). */
   listenAddress?: (
     ctx: ContainerContext,
@@ -107,6 +114,7 @@ export async function startApiServer(
   opts: ApiServerStandInOptions,
 ): Promise<ApiServerContainer> {
   const argv = apiServerArgv(ctx, cmd, opts);
+  if (opts.storage) return startInProcessApiServer(ctx, argv, !!cmd.lockexec, opts.storage);
   const flags = parseComponentFlags(argv.slice(argv.indexOf('--') + 1));
   const caFile = flags.get('client-ca-file');
   const ca = caFile ? await readFile(caFile, 'utf8').catch(() => undefined) : undefined;
@@ -160,7 +168,7 @@ export async function startApiServer(
   };
 }
 
-function probeHost(bind: string): string {
+export function probeHost(bind: string): string {
   if (bind === '0.0.0.0' || bind === '') return '127.0.0.1';
   if (bind === '::') return '::1';
   return bind;
@@ -171,7 +179,7 @@ function probeHost(bind: string): string {
  * not checked: the kubelet's own HTTPS probes check nothing at all, and a simulated master may
  * listen on an address the certificate does not name.
  */
-function readyz(host: string, port: number, ca: string): Promise<boolean> {
+export function readyz(host: string, port: number, ca: string): Promise<boolean> {
   return new Promise((resolveReady) => {
     const req = https.get(
       { host, port, path: '/readyz', ca, checkServerIdentity: () => undefined, timeout: 2000, agent: false },

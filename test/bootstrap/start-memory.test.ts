@@ -1,0 +1,88 @@
+// `start --simulate` on a machine without etcd: the memory back end. The shim and every stand-in
+// apiserver serve one in-process store in turn, the pod's real lockexec still taking the hand-off
+// lock for the stand-in, so the sequence and both hand-offs are the same as on etcd.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { runStart, type StartSummary } from '../../src/bootstrap/start.js';
+import {
+  adminClient,
+  configMapNames,
+  isReady,
+  rehearsal,
+  startOptions,
+  systemPods,
+  watchLock,
+  writeThroughout,
+  type RehearsalEnv,
+} from './support.js';
+
+describe('start, rehearsed on the memory back end', () => {
+  let env: RehearsalEnv;
+  let summary: StartSummary;
+  let lockSeen: { maxHolders: number; samples: number; sawWaiter: boolean };
+  let writes: { acked: string[]; refused: number };
+
+  before(async () => {
+    env = await rehearsal({ backend: 'memory' });
+    const lock = watchLock(env);
+    const writer = writeThroughout(env);
+    try {
+      summary = await runStart(startOptions(env), { quiet: true });
+    } finally {
+      writes = await writer.stop();
+      lockSeen = await lock.stop();
+    }
+  });
+  after(async () => {
+    await env?.stop();
+  });
+
+  it('starts no etcd and ends with the self-hosted control plane Ready, the bootstrap pods gone', async () => {
+    assert.equal(env.etcd, undefined);
+    assert.ok(env.storage, 'no memory store');
+    const client = await adminClient(env);
+    try {
+      const pods = await systemPods(client);
+      for (const app of ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'pod-checkpointer']) {
+        assert.ok(
+          pods.some((p) => p.metadata.labels?.['k8s-app'] === app && isReady(p)),
+          `${app}: no Ready pod`,
+        );
+      }
+      assert.deepEqual(
+        pods.filter((p) => p.metadata.name.startsWith('bootstrap-')).map((p) => p.metadata.name),
+        [],
+      );
+    } finally {
+      client.close();
+    }
+    assert.deepEqual(
+      summary.gaps.map((g) => g.name),
+      ['hand-off 1', 'hand-off 2'],
+    );
+  });
+
+  it('hands over through the real lock: a lockexec was seen waiting, and never two holders', () => {
+    assert.ok(lockSeen.samples > 100, `sampled only ${lockSeen.samples} times`);
+    assert.ok(lockSeen.sawWaiter, 'no process was ever seen waiting on the hand-off lock');
+    assert.equal(lockSeen.maxHolders, 1);
+  });
+
+  it('loses no acknowledged write across both hand-offs', async () => {
+    assert.ok(writes.acked.length > 20, `only ${writes.acked.length} writes acknowledged`);
+    const stored = await configMapNames(env);
+    assert.deepEqual(
+      writes.acked.filter((n) => !stored.has(n)),
+      [],
+    );
+  });
+
+  it('resumes on a second run: the API answers, nothing is created', async () => {
+    const again = await runStart(startOptions(env), { quiet: true });
+    assert.equal(again.resumed, true);
+    assert.deepEqual(
+      again.objects.filter((o) => o.outcome === 'created'),
+      [],
+    );
+  });
+});
