@@ -6,12 +6,23 @@
  * them. Any error, timeout or abort makes the answer `unknown`, never "nothing runs" (v0.14 read
  * a CRI error as an empty list and activated checkpoints while their parents ran).
  */
-import * as grpc from '@grpc/grpc-js';
-import { fromJSON } from '@grpc/proto-loader';
-import protobuf from 'protobufjs';
+import http2 from 'node:http2';
+import net from 'node:net';
 import { PodSourceError } from '../errors.js';
 import type { ContainerRunState, RuntimePod, RuntimeResult, RuntimeSource } from '../types.js';
-import { CRI_PROTO } from './cri-proto.js';
+import {
+  decodeListContainersResponse,
+  decodeListPodSandboxResponse,
+  decodeVersionResponse,
+  encodeListPodSandboxRequest,
+  encodeListRunningContainersRequest,
+  encodeVersionRequest,
+  type Container,
+  type RuntimeVersion,
+  type Sandbox,
+} from './cri-wire.js';
+
+export type { RuntimeVersion } from './cri-wire.js';
 
 export const POD_LABELS = {
   name: 'io.kubernetes.pod.name',
@@ -20,50 +31,8 @@ export const POD_LABELS = {
   container: 'io.kubernetes.container.name',
 } as const;
 
-interface Metadata {
-  name?: string;
-  uid?: string;
-  namespace?: string;
-}
-interface Sandbox {
-  id: string;
-  metadata?: Metadata | null;
-  state: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
-interface Container {
-  id: string;
-  pod_sandbox_id: string;
-  metadata?: { name?: string } | null;
-  state: string;
-  labels: Record<string, string>;
-}
-export interface RuntimeVersion {
-  runtime_name: string;
-  runtime_version: string;
-  runtime_api_version: string;
-}
-
-type Unary = (
-  req: object,
-  meta: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res: unknown) => void,
-) => grpc.ClientUnaryCall;
-
-let serviceCtor: grpc.ServiceClientConstructor | undefined;
-function runtimeService(): grpc.ServiceClientConstructor {
-  if (!serviceCtor) {
-    const root = protobuf.parse(CRI_PROTO, { keepCase: true }).root;
-    const def = fromJSON(root.toJSON(), { keepCase: true, longs: String, enums: String, defaults: true });
-    const pkg = grpc.loadPackageDefinition(def) as unknown as {
-      runtime: { v1: { RuntimeService: grpc.ServiceClientConstructor } };
-    };
-    serviceCtor = pkg.runtime.v1.RuntimeService;
-  }
-  return serviceCtor;
-}
+/** The largest answer taken (as the kubelet's CRI client: 16 MiB). */
+const MAX_MESSAGE = 16 * 1024 * 1024;
 
 /** `unix:///run/containerd/containerd.sock` or a bare absolute path → a gRPC target. Only unix sockets. */
 export function criTarget(endpoint: string): string {
@@ -81,47 +50,132 @@ export interface CriOptions {
   clock?: () => number;
 }
 
-/** A minimal CRI RuntimeService client. */
+/**
+ * A minimal CRI RuntimeService client: gRPC's unary calls over node:http2 on the unix socket
+ * (POST /runtime.v1.RuntimeService/<Method>, length-prefixed protobuf, grpc-status in the
+ * trailers). One HTTP/2 connection, made again after it breaks.
+ */
 export class CriClient {
-  private readonly client: grpc.Client;
+  private readonly socketPath: string;
   private readonly timeoutMs: number;
+  private session?: http2.ClientHttp2Session;
 
   constructor(opts: CriOptions) {
-    const Service = runtimeService();
-    this.client = new Service(criTarget(opts.endpoint), grpc.credentials.createInsecure(), {
-      'grpc.max_receive_message_length': 16 * 1024 * 1024,
-    });
+    this.socketPath = criTarget(opts.endpoint).slice('unix://'.length);
     this.timeoutMs = opts.timeoutMs ?? 5_000;
   }
 
-  version(signal: AbortSignal): Promise<RuntimeVersion> {
-    return this.call<RuntimeVersion>('Version', { version: 'v1' }, signal);
+  async version(signal: AbortSignal): Promise<RuntimeVersion> {
+    return decodeVersionResponse(await this.call('Version', encodeVersionRequest('v1'), signal));
   }
 
   async listPodSandboxes(signal: AbortSignal): Promise<Sandbox[]> {
-    return (await this.call<{ items: Sandbox[] }>('ListPodSandbox', {}, signal)).items;
+    return decodeListPodSandboxResponse(
+      await this.call('ListPodSandbox', encodeListPodSandboxRequest(), signal),
+    );
   }
 
   async listRunningContainers(signal: AbortSignal): Promise<Container[]> {
-    const req = { filter: { state: { state: 'CONTAINER_RUNNING' } } };
-    return (await this.call<{ containers: Container[] }>('ListContainers', req, signal)).containers;
+    return decodeListContainersResponse(
+      await this.call('ListContainers', encodeListRunningContainersRequest(), signal),
+    );
   }
 
   close(): void {
-    this.client.close();
+    this.session?.destroy();
+    this.session = undefined;
   }
 
-  private call<T>(method: string, req: object, signal: AbortSignal): Promise<T> {
-    const fn = (this.client as unknown as Record<string, Unary>)[method]!.bind(this.client);
-    return new Promise<T>((resolve, reject) => {
-      if (signal.aborted) return reject(new PodSourceError(`CRI ${method}: aborted`));
-      const call = fn(req, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
-        signal.removeEventListener('abort', cancel);
-        if (err) reject(new PodSourceError(`CRI ${method}: ${err.details || err.message}`, { cause: err }));
-        else resolve(res as T);
+  private connect(): http2.ClientHttp2Session {
+    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
+    const session = http2.connect('http://localhost', {
+      createConnection: () => net.connect(this.socketPath),
+    });
+    // A broken connection fails the calls on it; the next call connects again.
+    session.on('error', () => undefined);
+    session.on('close', () => {
+      if (this.session === session) this.session = undefined;
+    });
+    session.on('goaway', () => {
+      if (this.session === session) this.session = undefined;
+    });
+    // The daemon's loop keeps the process alive, not an idle connection.
+    session.unref();
+    this.session = session;
+    return session;
+  }
+
+  private call(method: string, body: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((resolve, reject) => {
+      let settled = false;
+      const finish = (why: string | undefined, value?: Uint8Array, cause?: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (why === undefined) resolve(value!);
+        else reject(new PodSourceError(`CRI ${method}: ${why}`, { cause }));
+      };
+      const timer = setTimeout(() => {
+        finish(`no answer within ${this.timeoutMs} ms`);
+        req?.close(http2.constants.NGHTTP2_CANCEL);
+      }, this.timeoutMs);
+      const onAbort = () => {
+        finish('aborted');
+        req?.close(http2.constants.NGHTTP2_CANCEL);
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+
+      let req: http2.ClientHttp2Stream | undefined;
+      try {
+        req = this.connect().request({
+          ':method': 'POST',
+          ':path': `/runtime.v1.RuntimeService/${method}`,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          'grpc-timeout': `${this.timeoutMs}m`,
+        });
+      } catch (err) {
+        return finish((err as Error).message, undefined, err);
+      }
+      let httpStatus = 0;
+      let grpcStatus: string | undefined;
+      let grpcMessage = '';
+      const status = (h: http2.IncomingHttpHeaders) => {
+        if (h['grpc-status'] === undefined) return;
+        grpcStatus = String(h['grpc-status']);
+        grpcMessage = decodeURIComponent(String(h['grpc-message'] ?? ''));
+      };
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('response', (h) => {
+        httpStatus = Number(h[':status']);
+        status(h); // a trailers-only answer (an error) carries its status here
       });
-      const cancel = () => call.cancel();
-      signal.addEventListener('abort', cancel, { once: true });
+      req.on('trailers', status);
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_MESSAGE + 5) {
+          finish(`answer larger than ${MAX_MESSAGE} bytes`);
+          req!.close(http2.constants.NGHTTP2_CANCEL);
+        } else chunks.push(chunk);
+      });
+      req.on('error', (err) => finish(err.message, undefined, err));
+      req.on('end', () => {
+        if (httpStatus !== 200) return finish(`HTTP status ${httpStatus}`);
+        if (grpcStatus !== '0') return finish(grpcMessage || `gRPC status ${grpcStatus ?? 'missing'}`);
+        const all = Buffer.concat(chunks);
+        if (all.length < 5) return finish('empty answer');
+        if (all[0] !== 0) return finish('compressed answer (none was asked for)');
+        const n = all.readUInt32BE(1);
+        if (all.length < 5 + n) return finish('truncated answer');
+        finish(undefined, all.subarray(5, 5 + n));
+      });
+      const frame = Buffer.alloc(5 + body.length);
+      frame.writeUInt32BE(body.length, 1);
+      frame.set(body, 5);
+      req.end(frame);
     });
   }
 }
@@ -147,6 +201,8 @@ export function criRuntimeSource(opts: CriOptions): RuntimeSource & { client: Cr
     },
   };
 }
+
+type Metadata = Sandbox['metadata'];
 
 /** Joins sandboxes and containers into pods, by pod UID. */
 export function runtimePods(sandboxes: Sandbox[], containers: Container[]): RuntimePod[] {
