@@ -5,7 +5,8 @@
  * then let the lock go. The command (src/commands) only maps flags onto CheckpointerOptions.
  */
 import { join } from 'node:path';
-import { tryAcquire, type HandoffLock } from '../lock/index.js';
+// Not ../lock/index.js: that would load proper-lockfile and the lockexec build into the daemon.
+import { tryAcquire, type HandoffLock } from '../lock/handoff-lock.js';
 import { API_SERVER_LOCK, HOST_PATHS, POD_CHECKPOINTER_LOCK } from '../render/constants.js';
 import { abortableSleep } from './abort.js';
 import { Checkpointer } from './checkpointer.js';

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { flockState } from '../../lock/index.js';
+import { flockState } from '../../lock/proc-locks.js';
 import type { HandoffLockInspector, HandoffLockView } from '../types.js';
 
 // cgroupfs: /kubepods/burstable/pod<uid>/<container>; systemd: kubepods-burstable-pod<uid_with_underscores>.slice.

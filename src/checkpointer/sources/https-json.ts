@@ -4,6 +4,7 @@
  * which would drop fields a checkpoint must keep).
  */
 import https from 'node:https';
+import tls from 'node:tls';
 
 export interface TlsMaterial {
   ca?: string | Buffer;
@@ -26,6 +27,27 @@ export class HttpRequestError extends Error {
   ) {
     super(message, options);
   }
+}
+
+// One agent per TLS material (each source keeps its own object): its connections are kept alive
+// and reused, and the certificates are parsed once. A context and a handshake per request, every
+// pass, cost the daemon tens of MiB of native memory (DESIGN.md §9: 60 MiB in all).
+const agents = new WeakMap<TlsMaterial, https.Agent>();
+function agentFor(material: TlsMaterial): https.Agent {
+  let agent = agents.get(material);
+  if (!agent) {
+    agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 4,
+      maxFreeSockets: 2,
+      // Idle connections are dropped before a server's own idle timeout can cut them mid-request.
+      timeout: 30_000,
+      rejectUnauthorized: !material.insecure,
+      secureContext: tls.createSecureContext({ ca: material.ca, cert: material.cert, key: material.key }),
+    });
+    agents.set(material, agent);
+  }
+  return agent;
 }
 
 /** Sends one request; resolves with any HTTP answer, rejects on a transport error, the timeout or an abort. */
@@ -56,11 +78,8 @@ export function httpsRequest(
           ...(body ? { 'Content-Type': 'application/json', 'Content-Length': String(body.length) } : {}),
           ...opts.headers,
         },
-        ca: opts.tls.ca,
-        cert: opts.tls.cert,
-        key: opts.tls.key,
         rejectUnauthorized: !opts.tls.insecure,
-        agent: false,
+        agent: agentFor(opts.tls),
         signal,
       },
       (res) => {

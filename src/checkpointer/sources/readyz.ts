@@ -20,11 +20,13 @@ export function apiserverPort(pod: V1Pod): number {
 }
 
 export function httpsReadyzProbe(opts: { host?: string; timeoutMs?: number } = {}): ReadyzProbe {
+  // One object for the probe's life: https-json keeps one agent (and its connections) per object.
+  const tls = { insecure: true };
   return async (pod, signal) => {
     const url = new URL(`https://${opts.host ?? '127.0.0.1'}:${apiserverPort(pod)}/readyz`);
     try {
       const answer = await httpsRequest(url, {
-        tls: { insecure: true },
+        tls,
         timeoutMs: opts.timeoutMs ?? 3_000,
         signal,
       });
