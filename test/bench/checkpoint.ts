@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { readyz } from '../../src/bootstrap/probe.js';
 import { runStart } from '../../src/bootstrap/start.js';
 import { ANNOTATIONS, HOST_PATHS } from '../../src/render/constants.js';
@@ -87,6 +88,9 @@ try {
   await mkdir(join(node2, 'etc/kubernetes'), { recursive: true });
   await cp(join(env.nodeRoot, HOST_PATHS.kubeletKubeconfig), join(node2, HOST_PATHS.kubeletKubeconfig));
   const kubeletPort = env.cluster.node(env.nodeName).kubelet!.podsPort;
+  const ds = parseYaml(await readFile(join(env.assetDir, 'manifests/pod-checkpointer.yaml'), 'utf8')) as any;
+  const dsNodeOptions: string =
+    ds.spec.template.spec.containers[0].env.find((e: any) => e.name === 'NODE_OPTIONS')?.value ?? '';
   const child = spawn(
     process.execPath,
     [
@@ -104,7 +108,8 @@ try {
     {
       env: {
         ...process.env,
-        NODE_OPTIONS: process.env.CHECKPOINTER_NODE_OPTIONS ?? '',
+        // As the rendered DaemonSet runs it (its NODE_OPTIONS), unless CHECKPOINTER_NODE_OPTIONS says otherwise.
+        NODE_OPTIONS: process.env.CHECKPOINTER_NODE_OPTIONS ?? dsNodeOptions,
         NODE_NAME: env.nodeName,
         POD_NAME: 'pod-checkpointer-bench',
         POD_NAMESPACE: 'kube-system',
@@ -136,7 +141,7 @@ try {
     `median API back after a reboot: ${median(apiBack).toFixed(2)} s (budget: one checkpointer interval, 5 s, plus the apiserver's start); control plane whole: ${median(ready).toFixed(2)} s`,
   );
   console.log(
-    `checkpointer process RSS at steady state with ${checkpoints} checkpoints: median ${rss.medianMiB} MiB, max ${rss.maxMiB} MiB (budget 60 MiB)`,
+    `checkpointer process RSS at steady state with ${checkpoints} checkpoints (NODE_OPTIONS=${JSON.stringify(process.env.CHECKPOINTER_NODE_OPTIONS ?? dsNodeOptions)}): median ${rss.medianMiB} MiB, max ${rss.maxMiB} MiB (budget 60 MiB)`,
   );
   console.log(
     `BENCH checkpoint ${JSON.stringify({ runs, apiBackS: { median: median(apiBack), min: Math.min(...apiBack), max: Math.max(...apiBack) }, wholeS: { median: median(ready), min: Math.min(...ready), max: Math.max(...ready) }, rss, checkpoints })}`,
