@@ -62,9 +62,20 @@ export function httpsRequest(
     signal: AbortSignal;
   },
 ): Promise<HttpAnswer> {
-  const signal = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]);
+  // A controller of its own, let go when the request ends: AbortSignal.any() on the loop's
+  // long-lived signal keeps every request's signal alive in Node 20 (a leak, pass after pass).
+  const own = new AbortController();
+  const signal = own.signal;
+  const timer = setTimeout(() => own.abort(), opts.timeoutMs);
+  const onAbort = () => own.abort();
+  if (opts.signal.aborted) own.abort();
+  else opts.signal.addEventListener('abort', onAbort, { once: true });
+  const done = () => {
+    clearTimeout(timer);
+    opts.signal.removeEventListener('abort', onAbort);
+  };
   const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-  return new Promise((resolve, reject) => {
+  return new Promise<HttpAnswer>((resolve, reject) => {
     const req = https.request(
       {
         protocol: 'https:',
@@ -104,7 +115,7 @@ export function httpsRequest(
       );
     });
     req.end(body);
-  });
+  }).finally(done);
 }
 
 /** A request whose 2xx JSON body is returned; any other status rejects with HttpRequestError (404 → `undefined` if allowed). */
