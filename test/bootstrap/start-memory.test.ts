@@ -6,32 +6,25 @@ import { after, before, describe, it } from 'node:test';
 import { runStart, type StartSummary } from '../../src/bootstrap/start.js';
 import {
   adminClient,
-  configMapNames,
+  assertNoWriteLost,
   isReady,
   rehearsal,
   startOptions,
+  startWatched,
   systemPods,
-  watchLock,
-  writeThroughout,
   type RehearsalEnv,
+  type WatchedStart,
 } from './support.js';
 
 describe('start, rehearsed on the memory back end', () => {
   let env: RehearsalEnv;
   let summary: StartSummary;
-  let lockSeen: { maxHolders: number; samples: number; sawWaiter: boolean };
-  let writes: { acked: string[]; refused: number };
+  let lockSeen: WatchedStart['lockSeen'];
+  let writes: WatchedStart['writes'];
 
   before(async () => {
     env = await rehearsal({ backend: 'memory' });
-    const lock = watchLock(env);
-    const writer = writeThroughout(env);
-    try {
-      summary = await runStart(startOptions(env), { quiet: true });
-    } finally {
-      writes = await writer.stop();
-      lockSeen = await lock.stop();
-    }
+    ({ summary, lockSeen, writes } = await startWatched(env));
   });
   after(async () => {
     await env?.stop();
@@ -69,12 +62,7 @@ describe('start, rehearsed on the memory back end', () => {
   });
 
   it('loses no acknowledged write across both hand-offs', async () => {
-    assert.ok(writes.acked.length > 20, `only ${writes.acked.length} writes acknowledged`);
-    const stored = await configMapNames(env);
-    assert.deepEqual(
-      writes.acked.filter((n) => !stored.has(n)),
-      [],
-    );
+    await assertNoWriteLost(env, writes);
   });
 
   it('resumes on a second run: the API answers, nothing is created', async () => {

@@ -17,14 +17,14 @@ import { render } from '../../src/render/render.js';
 import { runCommand } from '../helpers/run-command.js';
 import {
   adminClient,
-  configMapNames,
+  assertNoWriteLost,
   isReady,
   rehearsal,
   startOptions,
   systemPods,
-  watchLock,
-  writeThroughout,
+  startWatched,
   type RehearsalEnv,
+  type WatchedStart,
 } from './support.js';
 
 const SELF_HOSTED = [
@@ -41,19 +41,12 @@ describe('start, rehearsed end to end', () => {
   const events: ClusterEvent[] = [];
   const requests: RequestRecord[] = [];
   let summary: StartSummary;
-  let lockSeen: { maxHolders: number; samples: number };
-  let writes: { acked: string[]; refused: number };
+  let lockSeen: WatchedStart['lockSeen'];
+  let writes: WatchedStart['writes'];
 
   before(async () => {
     env = await rehearsal({ onEvent: (e) => events.push(e), onRequest: (r) => requests.push(r) });
-    const lock = watchLock(env);
-    const writer = writeThroughout(env);
-    try {
-      summary = await runStart(startOptions(env), { quiet: true });
-    } finally {
-      writes = await writer.stop();
-      lockSeen = await lock.stop();
-    }
+    ({ summary, lockSeen, writes } = await startWatched(env));
   });
   after(async () => {
     await env?.stop();
@@ -83,10 +76,7 @@ describe('start, rehearsed end to end', () => {
 
   it('loses no acknowledged write across both hand-offs', async () => {
     // A client wrote through the shim, the bootstrap apiserver and the self-hosted one in turn.
-    assert.ok(writes.acked.length > 20, `only ${writes.acked.length} writes acknowledged`);
-    const stored = await configMapNames(env);
-    const lost = writes.acked.filter((n) => !stored.has(n));
-    assert.deepEqual(lost, [], `acknowledged, then lost (of ${writes.acked.length})`);
+    await assertNoWriteLost(env, writes);
   });
 
   it('removes bootstrap-secrets and reports every phase and both hand-off gaps', async () => {

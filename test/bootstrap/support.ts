@@ -1,6 +1,8 @@
 // A rehearsal environment for start's tests: a rendered asset dir, a private etcd with its TLS, a
 // simulated master running the stand-ins; plus an admin client and a watcher of the hand-off lock.
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { runStart, type StartSummary } from '../../src/bootstrap/start.js';
 import { prepareRehearsal, type PrepareOptions, type RehearsalEnv } from '../../src/bootstrap/rehearsal.js';
 import { ApiClient } from '../../src/bootstrap/client.js';
 import { DEFAULT_REQUIRED_PODS, DEFAULT_TIMEOUTS, type StartOptions } from '../../src/bootstrap/options.js';
@@ -128,3 +130,33 @@ export async function systemPods(client: ApiClient): Promise<any[]> {
 
 export const isReady = (pod: any): boolean =>
   (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+
+export interface WatchedStart {
+  summary: StartSummary;
+  lockSeen: { maxHolders: number; samples: number; sawWaiter: boolean };
+  writes: { acked: string[]; refused: number };
+}
+
+/** Runs start on the rehearsal with the lock watched and a client writing throughout. */
+export async function startWatched(env: RehearsalEnv): Promise<WatchedStart> {
+  const lock = watchLock(env);
+  const writer = writeThroughout(env);
+  let summary: StartSummary | undefined;
+  let writes: WatchedStart['writes'];
+  let lockSeen: WatchedStart['lockSeen'];
+  try {
+    summary = await runStart(startOptions(env), { quiet: true });
+  } finally {
+    writes = await writer.stop();
+    lockSeen = await lock.stop();
+  }
+  return { summary, lockSeen, writes };
+}
+
+/** Every write the API acknowledged is still there. */
+export async function assertNoWriteLost(env: RehearsalEnv, writes: WatchedStart['writes']): Promise<void> {
+  assert.ok(writes.acked.length > 20, `only ${writes.acked.length} writes acknowledged`);
+  const stored = await configMapNames(env);
+  const lost = writes.acked.filter((n) => !stored.has(n));
+  assert.deepEqual(lost, [], `acknowledged, then lost (of ${writes.acked.length})`);
+}
