@@ -19,3 +19,9 @@ export { renew, type RenewedCertificate, type RenewOptions, type RenewResult } f
 export type { RenewReason } from './select.js';
 export { checkExpiration, type CheckedCertificate, type ExpirationReport } from './check.js';
 export { formatExpirationReport, formatRenewal, formatTable } from './report.js';
+export { formatClusterExpirationReport } from './report.js';
+export {
+  checkClusterExpiration,
+  type ClusterCertificate,
+  type ClusterExpirationReport,
+} from './cluster-check.js';

@@ -10,7 +10,8 @@ import { recoverInterrupted } from '../fs/atomic-dir.js';
 import { statAssetDir } from './asset-tree.js';
 import { CertsAssetDirError } from './errors.js';
 
-export type CertificateSource = 'tls' | 'kubeconfig' | 'secret';
+/** Where a certificate was read: an asset dir's tls/, a kubeconfig, a Secret, or (on a running cluster) a TLS handshake. */
+export type CertificateSource = 'tls' | 'kubeconfig' | 'secret' | 'served';
 
 export interface CertificateEntry extends CertificateInfo {
   source: CertificateSource;

@@ -2,7 +2,8 @@
  * The human output of `certs check-expiration` and `certs renew`: aligned tables and sentences.
  * (`--json` prints the typed results instead.)
  */
-import type { ExpirationReport } from './check.js';
+import type { CheckedCertificate, ExpirationReport } from './check.js';
+import type { ClusterExpirationReport } from './cluster-check.js';
 import { formatDate, formatRemaining, type ExpiryState } from './expiry.js';
 import type { RenewResult } from './renew.js';
 
@@ -21,17 +22,35 @@ const STATUS: Record<ExpiryState, string> = {
   expired: 'EXPIRED',
 };
 
-/** The table (tls/ certificates, and embedded copies that differ), then warnings and the verdict. */
-export function formatExpirationReport(report: ExpirationReport): string {
-  const shown = report.certificates.filter((c) => c.source === 'tls' || c.differs);
-  const rows = shown.map((c) => [
+/** The expiry table: one row per certificate, STATUS with `note(c)` appended when it gives one. */
+export function expiryTable<C extends CheckedCertificate>(
+  certs: C[],
+  note: (c: C) => string = () => '',
+): string {
+  const rows = certs.map((c) => [
     c.name,
     c.subject,
     formatDate(c.expiry.notAfter),
     formatRemaining(c.expiry),
-    STATUS[c.expiry.state] + (c.differs ? `, differs from ${c.copyOf ?? 'every tls/ file'}` : ''),
+    STATUS[c.expiry.state] + note(c),
   ]);
-  const lines = [formatTable(['NAME', 'SUBJECT', 'EXPIRES', 'REMAINING', 'STATUS'], rows)];
+  return formatTable(['NAME', 'SUBJECT', 'EXPIRES', 'REMAINING', 'STATUS'], rows);
+}
+
+/** The verdict line of `--fail-within`. */
+function verdict(failing: string[], failWithin: { text: string; seconds: number }): string {
+  const within = failWithin.seconds === 0 ? 'have expired' : `expire within ${failWithin.text}`;
+  return failing.length === 0
+    ? `No certificate ${failWithin.seconds === 0 ? 'has expired' : `expires within ${failWithin.text}`}.`
+    : `${failing.length} certificate${failing.length === 1 ? '' : 's'} ${within} (--fail-within ${failWithin.text}): ${failing.join(', ')}.`;
+}
+
+/** The table (tls/ certificates, and embedded copies that differ), then warnings and the verdict. */
+export function formatExpirationReport(report: ExpirationReport): string {
+  const shown = report.certificates.filter((c) => c.source === 'tls' || c.differs);
+  const lines = [
+    expiryTable(shown, (c) => (c.differs ? `, differs from ${c.copyOf ?? 'every tls/ file'}` : '')),
+  ];
   const identical = report.certificates.filter((c) => c.source !== 'tls' && !c.differs).length;
   if (identical > 0) {
     lines.push(
@@ -45,13 +64,24 @@ export function formatExpirationReport(report: ExpirationReport): string {
       `An interrupted renew had left the asset dir aside as ${report.restored}; it was put back.`,
     );
   if (report.warnings.length > 0) lines.push('', ...report.warnings.map((w) => `Warning: ${w}`));
-  const within = report.failWithin.seconds === 0 ? 'have expired' : `expire within ${report.failWithin.text}`;
-  lines.push(
-    '',
-    report.failing.length === 0
-      ? `No certificate ${report.failWithin.seconds === 0 ? 'has expired' : `expires within ${report.failWithin.text}`}.`
-      : `${report.failing.length} certificate${report.failing.length === 1 ? '' : 's'} ${within} (--fail-within ${report.failWithin.text}): ${report.failing.join(', ')}.`,
-  );
+  lines.push('', verdict(report.failing, report.failWithin));
+  return lines.join('\n');
+}
+
+/** The same table for a running cluster: one row per distinct certificate, where it sits below. */
+export function formatClusterExpirationReport(report: ClusterExpirationReport): string {
+  const lines = [
+    `Certificates of the control plane at ${report.cluster} (its Secrets in kube-system, the certificate it serves, the CA of ${report.kubeconfig}):`,
+    expiryTable(report.certificates, (c) => (c.differs ? ', differs (see below)' : '')),
+  ];
+  const copies = report.certificates.reduce((n, c) => n + c.locations.length - 1, 0);
+  if (copies > 0)
+    lines.push(
+      '',
+      `${copies} further copies (in other Secrets, served, or in the kubeconfig) are identical to a row above.`,
+    );
+  if (report.warnings.length > 0) lines.push('', ...report.warnings.map((w) => `Warning: ${w}`));
+  lines.push('', verdict(report.failing, report.failWithin));
   return lines.join('\n');
 }
 

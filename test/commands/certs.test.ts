@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -146,18 +146,20 @@ describe('bootkube certs check-expiration', () => {
     assert.equal(JSON.parse(json.stdout).error.code, 'CERTS_ASSET_DIR_INVALID');
   });
 
-  it('says in --help that a running cluster (--kubeconfig) cannot be checked yet', () => {
-    assert.match(
-      CheckExpiration.description!,
-      /Checking a running cluster \(--kubeconfig\) is not available yet/,
+  it('says in --help how to check a running cluster (--kubeconfig)', () => {
+    assert.match(CheckExpiration.description!, /With --kubeconfig: the same table for a running cluster/);
+    assert.ok('kubeconfig' in CheckExpiration.flags, 'no --kubeconfig flag');
+  });
+
+  it('refuses a kubeconfig that is missing or names no cluster, with exit 2 and one line', async () => {
+    assertBadInput(
+      await runCommand(CheckExpiration, ['--kubeconfig', join(work, 'nope.yaml')]),
+      /^Error: --kubeconfig .*nope\.yaml: no such file: give the cluster's admin kubeconfig/,
     );
-    assert.match(
-      Renew.description!,
-      /Renewing the certificates of a running cluster \(--kubeconfig\) is not available yet/,
-    );
-    assert.ok(
-      !('kubeconfig' in CheckExpiration.flags) && !('kubeconfig' in Renew.flags),
-      'no --kubeconfig flag',
+    await writeFile(join(work, 'empty.kubeconfig'), 'apiVersion: v1\nkind: Config\n');
+    assertBadInput(
+      await runCommand(CheckExpiration, ['--kubeconfig', join(work, 'empty.kubeconfig')]),
+      /^Error: --kubeconfig .*empty\.kubeconfig: has no current cluster with a server/,
     );
   });
 });
