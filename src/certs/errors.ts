@@ -38,3 +38,8 @@ export class CertsCannotKeepError extends InputError {
 export class CertsWriteError extends RuntimeError {
   readonly code = 'CERTS_WRITE_FAILED';
 }
+
+/** The asset dir given with --kubeconfig is not the cluster's (its CA is not the cluster's CA). */
+export class CertsClusterMismatchError extends InputError {
+  readonly code = 'CERTS_NOT_THIS_CLUSTER';
+}

@@ -25,3 +25,5 @@ export {
   type ClusterCertificate,
   type ClusterExpirationReport,
 } from './cluster-check.js';
+export { formatClusterRenewal } from './report.js';
+export { renewCluster, type ClusterRenewOptions, type ClusterRenewResult } from './cluster-renew.js';

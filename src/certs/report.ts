@@ -4,6 +4,7 @@
  */
 import type { CheckedCertificate, ExpirationReport } from './check.js';
 import type { ClusterExpirationReport } from './cluster-check.js';
+import type { ClusterRenewResult } from './cluster-renew.js';
 import { formatDate, formatRemaining, type ExpiryState } from './expiry.js';
 import type { RenewResult } from './renew.js';
 
@@ -125,7 +126,29 @@ export function formatRenewal(result: RenewResult): string {
     );
   lines.push(
     '',
-    'The asset dir was replaced as a whole. Running masters still use the old files: see docs/day-2.md for installing the renewed ones.',
+    'The asset dir was replaced as a whole. The running cluster still uses the old certificates: install them with the same command and --kubeconfig (docs/day-2.md).',
   );
+  return lines.join('\n');
+}
+
+/** formatRenewal, then what was installed in the running cluster and what is left to do by hand. */
+export function formatClusterRenewal(result: ClusterRenewResult): string {
+  const lines = formatRenewal(result).split('\n');
+  lines.splice(lines.length - 2);
+  lines.push('');
+  if (result.secretsUpdated.length === 0)
+    lines.push(`No Secret of the control plane at ${result.cluster} holds a renewed certificate.`);
+  for (const s of result.secretsUpdated) lines.push(`Updated Secret ${s.secret}: ${s.keys.join(', ')}.`);
+  for (const r of result.rollouts)
+    lines.push(`Rolled ${r.workload}: every pod runs with the new Secret (${r.seconds} s).`);
+  if (result.served)
+    lines.push(
+      `The API at ${result.cluster} serves the renewed apiserver certificate (valid to ${formatDate(result.served.notAfter)}).`,
+    );
+  if (result.notInCluster.length > 0)
+    lines.push(
+      '',
+      `${result.notInCluster.join(', ')}: in no Secret of the control plane; install ${result.notInCluster.length === 1 ? 'it' : 'them'} by hand (docs/day-2.md).`,
+    );
   return lines.join('\n');
 }

@@ -149,6 +149,11 @@ describe('bootkube certs check-expiration', () => {
   it('says in --help how to check a running cluster (--kubeconfig)', () => {
     assert.match(CheckExpiration.description!, /With --kubeconfig: the same table for a running cluster/);
     assert.ok('kubeconfig' in CheckExpiration.flags, 'no --kubeconfig flag');
+    assert.match(
+      Renew.description!,
+      /With --kubeconfig, the renewed certificates are then installed in the running cluster/,
+    );
+    assert.ok('kubeconfig' in Renew.flags, 'no --kubeconfig flag on renew');
   });
 
   it('refuses a kubeconfig that is missing or names no cluster, with exit 2 and one line', async () => {
