@@ -7,6 +7,7 @@ import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runStart } from '../../src/bootstrap/start.js';
+import { freePorts } from '../../src/etcd/local.js';
 import Status from '../../src/commands/status.js';
 import { HOST_PATHS } from '../../src/render/constants.js';
 import type { ContainerRunner } from '../../src/sim/runtime.js';
@@ -94,6 +95,27 @@ describe('bootkube status on a rehearsed cluster', { concurrency: 1 }, () => {
     assert.match(
       refused.stderr,
       /^Error: --kubeconfig \S+wrong-ca\.kubeconfig: the API at https:\/\/127\.0\.0\.1:\d+ serves a certificate its CA does not verify \(\w+\): give the kubeconfig of this cluster, with this cluster's CA\n$/,
+    );
+  });
+
+  it('reports an API that does not answer, exit 1', async () => {
+    // The cluster's kubeconfig, pointed at a port nothing listens on.
+    const [port] = await freePorts(1);
+    const down = join(env.workDir, 'down.kubeconfig');
+    await writeFile(
+      down,
+      (await readFile(kubeconfig, 'utf8')).replace(
+        /server: https:\/\/127\.0\.0\.1:\d+/,
+        `server: https://127.0.0.1:${port}`,
+      ),
+    );
+    const r = await runCommand(Status, ['--kubeconfig', down]);
+    assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /^API +does not answer: connect ECONNREFUSED 127\.0\.0\.1:\d+$/m);
+    assert.match(
+      r.stdout,
+      /^Unhealthy: 1 problem:\n {2}- the API at https:\/\/127\.0\.0\.1:\d+ does not answer \(connect ECONNREFUSED/m,
     );
   });
 
