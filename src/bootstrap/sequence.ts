@@ -287,6 +287,35 @@ export class BootstrapRun {
     }
   }
 
+  /**
+   * Resuming through an API that answers while no scheduler or controller-manager is Ready (their
+   * Deployments deleted, or crash-looping with nothing left to place a fixed version: bootkube#112):
+   * the asset dir's bootstrap pods of the missing ones, through the API, bound to this node, so
+   * that they place the self-hosted ones again; hand-off 2 removes them. The bootstrap apiserver is
+   * left out: it would only wait on the lock the serving apiserver holds. Returns what it restored.
+   */
+  async restoreMissingComponents(): Promise<string[]> {
+    const ready = (p: any) =>
+      !p.metadata?.deletionTimestamp &&
+      (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+    const missing: Array<{ file: string; object: any }> = [];
+    for (const pod of this.asset.bootstrapPods) {
+      const component = /^bootstrap-(kube-scheduler|kube-controller-manager)$/.exec(
+        (pod.object as any).metadata?.name ?? '',
+      )?.[1];
+      if (!component) continue;
+      if ((await this.pods(`${LABELS.app}=${component}`)).some(ready)) continue;
+      missing.push(pod);
+    }
+    if (!missing.length) return [];
+    await installBootstrapSecrets(this.asset, this.o.rootDir);
+    for (const { file, object } of missing) {
+      const o = object as any;
+      await this.ensure({ ...o, spec: { ...o.spec, nodeName: this.nodeName } }, file);
+    }
+    return missing.map((p) => (p.object as any).metadata.name);
+  }
+
   async labelNode(): Promise<void> {
     const path = `/api/v1/nodes/${encodeURIComponent(this.nodeName)}`;
     await this.waitUntil(`node ${this.nodeName} to register (the kubelet on this machine)`, async () =>

@@ -49,15 +49,15 @@ export const startTasks: ListrTask<StartContext>[] = [
     if (ctx.run.resumed) return 'resumed';
   }),
   phase('shim', 'Serve the bootstrap API (shim) on the API address', (ctx) => ctx.run.startShim(), resumed),
-  phase(
-    'bootstrap-pods',
-    'Create the bootstrap control-plane pods; label the node',
-    async (ctx) => {
-      await ctx.run.createBootstrapPods();
-      await ctx.run.labelNode();
-    },
-    resumed,
-  ),
+  phase('bootstrap-pods', 'Create the bootstrap control-plane pods; label the node', async (ctx) => {
+    if (ctx.run.resumed) {
+      // The API answers: only a missing scheduler or controller-manager needs its bootstrap pod.
+      const restored = await ctx.run.restoreMissingComponents();
+      return restored.length ? `resumed; restored ${restored.join(', ')}` : 'resumed';
+    }
+    await ctx.run.createBootstrapPods();
+    await ctx.run.labelNode();
+  }),
   phase('handoff-1', 'Hand-off 1: shim → bootstrap apiserver', (ctx) => ctx.run.handOff1(), resumed),
   phase('self-hosted', 'Create the self-hosted control plane', (ctx) => ctx.run.createSelfHosted()),
   phase('wait', 'Wait for the self-hosted control plane', (ctx) => ctx.run.waitForSelfHosted()),

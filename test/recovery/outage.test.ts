@@ -157,3 +157,86 @@ describe('a full outage: recover from etcd, then start', { concurrency: 1 }, () 
     assert.deepEqual(by('differs'), []);
   });
 });
+
+describe('the controller-manager and scheduler lost (bootkube#112): recover through the running apiserver, then start', () => {
+  let env: RehearsalEnv;
+  let summary: StartSummary;
+  const kubectl = async (...args: string[]) =>
+    (await sh('kubectl', ['--kubeconfig', join(env.assetDir, 'auth/kubeconfig'), ...args])).stdout;
+  const pods = async (app: string) =>
+    JSON.parse(await kubectl('get', 'pods', '-n', 'kube-system', '-l', `k8s-app=${app}`, '-o', 'json'))
+      .items as any[];
+
+  before(async () => {
+    env = await rehearsal();
+    await runStart(startOptions(env), { quiet: true });
+    // Every scheduler and controller-manager pod goes (the node cordoned meanwhile, so that the
+    // dying ones cannot place their own replacements): what the controller-manager recreated on its
+    // way out stays Pending, and nothing is left to place it. The cluster cannot heal itself.
+    await kubectl('cordon', env.nodeName);
+    await kubectl(
+      'delete',
+      'pods',
+      '-n',
+      'kube-system',
+      '-l',
+      'k8s-app in (kube-scheduler,kube-controller-manager)',
+      '--wait=true',
+    );
+    await waitForPods(async () => {
+      const all = [...(await pods('kube-scheduler')), ...(await pods('kube-controller-manager'))];
+      return all.every((x) => !x.spec.nodeName);
+    }, 'no scheduler or controller-manager placed');
+    await kubectl('uncordon', env.nodeName);
+    await new Promise((r) => setTimeout(r, 2000));
+    for (const app of ['kube-scheduler', 'kube-controller-manager'])
+      assert.ok(
+        (await pods(app)).every((x) => !x.spec.nodeName),
+        `${app}: a pod was placed with no scheduler running`,
+      );
+
+    const recovered = join(env.workDir, 'recovered');
+    const r = await runCommand(Recover, [
+      '--recovery-dir',
+      recovered,
+      '--kubeconfig',
+      join(env.assetDir, 'auth/kubeconfig'),
+      '--kubelet-kubeconfig',
+      join(env.assetDir, 'auth/kubeconfig-kubelet'),
+    ]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    summary = await runStart({ ...startOptions(env), assetDir: recovered }, { quiet: true });
+  });
+  after(async () => {
+    await env?.stop();
+  });
+
+  it('resumes through the running apiserver, restoring the scheduler and controller-manager from their bootstrap pods', async () => {
+    assert.equal(summary.resumed, true);
+    const restored = summary.phases.find((p) => p.phase === 'bootstrap-pods');
+    assert.match(
+      String(restored?.skipped),
+      /restored bootstrap-kube-controller-manager, bootstrap-kube-scheduler|restored bootstrap-kube-scheduler, bootstrap-kube-controller-manager/,
+    );
+    for (const app of ['kube-scheduler', 'kube-controller-manager']) {
+      const ready = (await pods(app)).filter((p) => !p.metadata.deletionTimestamp && isReady(p));
+      assert.ok(ready.length > 0, `${app}: no Ready pod`);
+    }
+    const left = (await pods('bootstrap-kube-scheduler')).concat(
+      await pods('bootstrap-kube-controller-manager'),
+    );
+    assert.deepEqual(
+      left.map((p) => p.metadata.name),
+      [],
+      'bootstrap pods left',
+    );
+  });
+});
+
+async function waitForPods(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
