@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { prepareRehearsal, type RehearsalEnv } from '../../src/bootstrap/rehearsal.js';
 import { runStart, type StartSummary } from '../../src/bootstrap/start.js';
 import Recover from '../../src/commands/recover.js';
+import { startEtcd, type EtcdHandle } from '../helpers/etcd.js';
 import { runCommand } from '../helpers/run-command.js';
 import { adminClient, isReady, rehearsal, startOptions, systemPods } from '../bootstrap/support.js';
 
@@ -49,114 +50,177 @@ spec:
 `;
 const OBJECTS = ['configmap/app-config', 'secret/app-secret', 'service/app', 'deployment/app'];
 
-describe('a full outage: recover from etcd, then start', { concurrency: 1 }, () => {
-  let first: RehearsalEnv;
-  let second: RehearsalEnv | undefined;
-  let before_: Map<string, { uid: string; content: string }>;
-  let summary: StartSummary;
+type Source = 'etcd' | 'an etcd snapshot' | 'the checkpoint dirs';
 
-  const kubectl = async (env: RehearsalEnv, ...args: string[]) =>
-    (await sh('kubectl', ['--kubeconfig', join(env.assetDir, 'auth/kubeconfig'), ...args])).stdout;
-  const snapshot = async (env: RehearsalEnv) => {
-    const out = new Map<string, { uid: string; content: string }>();
-    for (const o of OBJECTS) {
-      const obj = JSON.parse(await kubectl(env, 'get', '-n', 'default', o, '-o', 'json'));
-      out.set(o, {
-        uid: obj.metadata.uid,
-        content: JSON.stringify(obj.data ?? obj.spec),
-      });
-    }
-    return out;
-  };
+for (const source of ['etcd', 'an etcd snapshot', 'the checkpoint dirs'] as Source[]) {
+  describe(`a full outage: recover from ${source}, then start`, { concurrency: 1 }, () => {
+    let first: RehearsalEnv;
+    let second: RehearsalEnv | undefined;
+    let restoredEtcd: EtcdHandle | undefined;
+    let before_: Map<string, { uid: string; content: string }>;
+    let summary: StartSummary;
 
-  before(async () => {
-    first = await rehearsal();
-    await runStart(startOptions(first), { quiet: true });
-    const manifest = join(first.workDir, 'workload.yaml');
-    await writeFile(manifest, WORKLOAD);
-    await kubectl(first, 'apply', '-f', manifest);
-    before_ = await snapshot(first);
-
-    // The outage: the master and everything on its disk are gone; etcd is fine.
-    await first.cluster.stop();
-    const recovered = join(first.workDir, 'recovered');
-    const tls = (p: string) => join(first.assetDir, 'tls', p);
-    const r = await runCommand(Recover, [
-      '--recovery-dir',
-      recovered,
-      '--etcd-servers',
-      first.etcd!.endpoint,
-      '--etcd-ca-path',
-      tls('etcd/ca.crt'),
-      '--etcd-certificate-path',
-      tls('apiserver-etcd-client.crt'),
-      '--etcd-private-key-path',
-      tls('apiserver-etcd-client.key'),
-      '--kubelet-kubeconfig',
-      join(first.assetDir, 'auth/kubeconfig-kubelet'),
-    ]);
-    assert.equal(r.exitCode, 0, r.stderr);
-
-    // A new machine with the same name: nothing on its disk but the kubelet's kubeconfig.
-    second = await prepareRehearsal({
-      bootkubeVersion: '0.1.0',
-      assetDir: recovered,
-      nodeName: first.nodeName,
-      etcd: {
-        servers: [first.etcd!.endpoint],
-        caFile: tls('etcd/ca.crt'),
-        certFile: tls('apiserver-etcd-client.crt'),
-        keyFile: tls('apiserver-etcd-client.key'),
-      },
-    });
-    summary = await runStart(startOptions(second), { quiet: true });
-  });
-  after(async () => {
-    await second?.stop();
-    await first?.stop();
-  });
-
-  it('brings the control plane back', async () => {
-    const client = await adminClient(second!);
-    try {
-      const pods = (await systemPods(client)).filter((p) => !p.metadata.deletionTimestamp);
-      for (const app of ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'pod-checkpointer']) {
-        assert.ok(
-          pods.some((p) => p.metadata.labels?.['k8s-app'] === app && isReady(p)),
-          `${app}: no Ready pod`,
-        );
+    const kubectl = async (env: RehearsalEnv, ...args: string[]) =>
+      (await sh('kubectl', ['--kubeconfig', join(env.assetDir, 'auth/kubeconfig'), ...args])).stdout;
+    const snapshot = async (env: RehearsalEnv) => {
+      const out = new Map<string, { uid: string; content: string }>();
+      for (const o of OBJECTS) {
+        const obj = JSON.parse(await kubectl(env, 'get', '-n', 'default', o, '-o', 'json'));
+        out.set(o, { uid: obj.metadata.uid, content: JSON.stringify(obj.data ?? obj.spec) });
       }
-      assert.deepEqual(
-        pods.filter((p) => p.metadata.name.startsWith('bootstrap-')).map((p) => p.metadata.name),
-        [],
+      return out;
+    };
+
+    before(async () => {
+      first = await rehearsal();
+      await runStart(startOptions(first), { quiet: true });
+      const manifest = join(first.workDir, 'workload.yaml');
+      await writeFile(manifest, WORKLOAD);
+      await kubectl(first, 'apply', '-f', manifest);
+      before_ = await snapshot(first);
+      const tls = (p: string) => join(first.assetDir, 'tls', p);
+      const etcdTls = [
+        '--cacert',
+        tls('etcd/ca.crt'),
+        '--cert',
+        tls('apiserver-etcd-client.crt'),
+        '--key',
+        tls('apiserver-etcd-client.key'),
+      ];
+      const backup = join(first.workDir, 'snapshot.db');
+      if (source === 'an etcd snapshot')
+        await sh('etcdctl', ['--endpoints', first.etcd!.endpoint, ...etcdTls, 'snapshot', 'save', backup], {
+          env: { ...process.env, ETCDCTL_API: '3' },
+        });
+
+      // The outage: the master and everything on its disk are gone (its checkpoint dirs are read
+      // first, from a copy, when they are the source); with a snapshot, etcd is lost too.
+      await first.cluster.stop();
+      const recovered = join(first.workDir, 'recovered');
+      const from: Record<Source, string[]> = {
+        etcd: [
+          '--etcd-servers',
+          first.etcd!.endpoint,
+          '--etcd-ca-path',
+          tls('etcd/ca.crt'),
+          '--etcd-certificate-path',
+          tls('apiserver-etcd-client.crt'),
+          '--etcd-private-key-path',
+          tls('apiserver-etcd-client.key'),
+        ],
+        'an etcd snapshot': ['--etcd-backup-file', backup],
+        'the checkpoint dirs': ['--checkpoint-dir', join(first.nodeRoot, 'etc/kubernetes')],
+      };
+      const r = await runCommand(Recover, [
+        '--recovery-dir',
+        recovered,
+        ...from[source],
+        '--kubelet-kubeconfig',
+        join(first.assetDir, 'auth/kubeconfig-kubelet'),
+      ]);
+      assert.equal(r.exitCode, 0, r.stderr);
+      if (source === 'an etcd snapshot') {
+        // etcd itself restored from the same file, on the same address, with the same certificates.
+        const port = Number(new URL(first.etcd!.endpoint).port);
+        await first.etcd!.stop();
+        const dataDir = join(first.workDir, 'etcd-restored');
+        await sh(
+          'etcdctl',
+          [
+            'snapshot',
+            'restore',
+            backup,
+            '--data-dir',
+            dataDir,
+            '--name',
+            first.nodeName,
+            '--initial-cluster',
+            `${first.nodeName}=http://127.0.0.1:2380`,
+            '--initial-advertise-peer-urls',
+            'http://127.0.0.1:2380',
+          ],
+          {
+            env: { ...process.env, ETCDCTL_API: '3' },
+          },
+        );
+        restoredEtcd = await startEtcd({
+          name: first.nodeName,
+          clientPort: port,
+          dataDir,
+          tls: {
+            certFile: tls('etcd/server.crt'),
+            keyFile: tls('etcd/server.key'),
+            caFile: tls('etcd/ca.crt'),
+            trustedCaFile: tls('etcd/ca.crt'),
+            clientCertFile: tls('apiserver-etcd-client.crt'),
+            clientKeyFile: tls('apiserver-etcd-client.key'),
+          },
+        });
+      }
+
+      // A new machine with the same name: nothing on its disk but the kubelet's kubeconfig.
+      second = await prepareRehearsal({
+        bootkubeVersion: '0.1.0',
+        assetDir: recovered,
+        nodeName: first.nodeName,
+        etcd: {
+          servers: [first.etcd!.endpoint],
+          caFile: tls('etcd/ca.crt'),
+          certFile: tls('apiserver-etcd-client.crt'),
+          keyFile: tls('apiserver-etcd-client.key'),
+        },
+      });
+      summary = await runStart(startOptions(second), { quiet: true });
+    });
+    after(async () => {
+      await second?.stop();
+      await restoredEtcd?.stop();
+      await first?.stop();
+    });
+
+    it('brings the control plane back', async () => {
+      const client = await adminClient(second!);
+      try {
+        const pods = (await systemPods(client)).filter((p) => !p.metadata.deletionTimestamp);
+        for (const app of [
+          'kube-apiserver',
+          'kube-scheduler',
+          'kube-controller-manager',
+          'pod-checkpointer',
+        ]) {
+          assert.ok(
+            pods.some((p) => p.metadata.labels?.['k8s-app'] === app && isReady(p)),
+            `${app}: no Ready pod`,
+          );
+        }
+        assert.deepEqual(
+          pods.filter((p) => p.metadata.name.startsWith('bootstrap-')).map((p) => p.metadata.name),
+          [],
+        );
+      } finally {
+        client.close();
+      }
+    });
+
+    it('keeps every workload object with its UID and content', async () => {
+      assert.deepEqual(await snapshot(second!), before_);
+    });
+
+    it('creates nothing that etcd already held: only the bootstrap pods, which hand-off 2 removes', () => {
+      const by = (outcome: string) =>
+        summary.objects.filter((o) => o.outcome === outcome).map((o) => o.object);
+      const created = by('created');
+      assert.ok(
+        created.every((o) => o.startsWith('Pod kube-system/bootstrap-')),
+        `created: ${created.join(', ')}`,
       );
-    } finally {
-      client.close();
-    }
+      assert.ok(created.includes('Pod kube-system/bootstrap-kube-apiserver'), 'no bootstrap apiserver');
+      // The control plane the recovered dir carries was found in etcd as it was, and left alone.
+      assert.deepEqual(by('differs'), []);
+      assert.deepEqual(by('failed'), []);
+    });
   });
-
-  it('keeps every workload object with its UID and content', async () => {
-    assert.deepEqual(await snapshot(second!), before_);
-  });
-
-  it('creates nothing that etcd already held: only the bootstrap pods, which hand-off 2 removes', () => {
-    const by = (outcome: string) => summary.objects.filter((o) => o.outcome === outcome).map((o) => o.object);
-    assert.deepEqual(by('created'), [
-      'Pod kube-system/bootstrap-kube-apiserver',
-      'Pod kube-system/bootstrap-kube-controller-manager',
-      'Pod kube-system/bootstrap-kube-scheduler',
-    ]);
-    // The control plane the recovered dir carries was found in etcd as it was, and left alone.
-    const skipped = by('skipped');
-    for (const o of [
-      'DaemonSet kube-system/kube-apiserver',
-      'Deployment kube-system/kube-controller-manager',
-      'Deployment kube-system/kube-scheduler',
-    ])
-      assert.ok(skipped.includes(o), `${o} not found as it was: ${JSON.stringify(summary.objects)}`);
-    assert.deepEqual(by('differs'), []);
-  });
-});
+}
 
 describe('the controller-manager and scheduler lost (bootkube#112): recover through the running apiserver, then start', () => {
   let env: RehearsalEnv;
