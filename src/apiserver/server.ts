@@ -15,6 +15,9 @@ import type { PeerCertificate } from './auth/index.js';
 import { ApiError, Errors } from './status.js';
 import type { ApiRequest, ApiResponse } from './handlers/index.js';
 
+/** Why a request's signal aborts: its response closed (the client went or the server is closing). */
+const RESPONSE_CLOSED = Object.freeze(new Error('the response is closed'));
+
 /** kube-apiserver's --max-request-body-bytes default (3 MiB), the most it decodes. */
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -72,7 +75,11 @@ export function buildApiServer(opts: ApiServerOptions): ApiServer {
   server.keepAliveTimeout = 120_000;
   // A TLS server's 'connection' socket hands its handle to the TLSSocket and never emits events
   // again; the TLSSocket of 'secureConnection' is the one that closes.
+  let closing: Promise<void> | undefined;
   server.on('secureConnection', (socket: TLSSocket) => {
+    // A handshake that was under way when close() began finishes after it: that connection must
+    // not be served (a watch on it would keep close() waiting for ever).
+    if (closing) return void socket.destroy();
     const closed = new Promise<void>((resolve) =>
       socket.once('close', () => {
         sockets.delete(socket);
@@ -103,7 +110,8 @@ export function buildApiServer(opts: ApiServerOptions): ApiServer {
     const abort = new AbortController();
     inflight.add(abort);
     res.once('close', () => {
-      abort.abort();
+      // One shared reason: a DOMException per request (abort()'s default) costs a stack trace.
+      abort.abort(RESPONSE_CLOSED);
       inflight.delete(abort);
     });
     let response: ApiResponse;
@@ -134,7 +142,6 @@ export function buildApiServer(opts: ApiServerOptions): ApiServer {
     await write(req, res, response, abort.signal);
   }
 
-  let closing: Promise<void> | undefined;
   return {
     server,
     handle: (req) => opts.handle(req),
@@ -149,7 +156,7 @@ export function buildApiServer(opts: ApiServerOptions): ApiServer {
         const closed = server.listening
           ? new Promise<void>((resolve) => server.close(() => resolve()))
           : Promise.resolve();
-        for (const a of inflight) a.abort();
+        for (const a of inflight) a.abort(RESPONSE_CLOSED);
         const gone = [...sockets.values()];
         for (const s of sockets.keys()) s.destroy();
         server.closeAllConnections();

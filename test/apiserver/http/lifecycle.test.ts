@@ -1,6 +1,9 @@
 // Object lifecycles the handlers own: namespaces and their finalization, finalizers, generateName,
 // dry runs, service IPs, CRDs and their custom resources; and the non-resource paths.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net from 'node:net';
+import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { MemoryStorage } from '../../../src/apiserver/storage/index.js';
 import { eventually, renderAssets, startShim, type Assets, type Client, type Shim } from './support.js';
@@ -252,5 +255,24 @@ describe('non-resource paths', () => {
     await closing;
     assert.equal(r.status, 500);
     assert.match(String(r.body), /\[-\]shutdown failed: reason withheld/);
+  });
+
+  it('closes a connection whose TLS handshake ends after close() began, and close() returns', async () => {
+    const s = await startShim(assets, new MemoryStorage());
+    // Accepted before close(), handshake after it: as a client that connects just as a hand-off starts.
+    const raw = net.connect(s.port, '127.0.0.1');
+    await once(raw, 'connect');
+    const closing = s.close();
+    const tlsSocket = tls.connect({
+      socket: raw,
+      ca: assets.ca,
+      cert: assets.admin.cert,
+      key: assets.admin.key,
+      servername: 'localhost',
+    });
+    tlsSocket.on('error', () => {});
+    await once(tlsSocket, 'close');
+    await closing;
+    assert.equal(s.server.connectionCount(), 0);
   });
 });
