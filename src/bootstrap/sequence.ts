@@ -43,6 +43,8 @@ export interface StartSummary {
   phases: PhaseTiming[];
   gaps: Gap[];
   objects: ObjectResult[];
+  /** kube-system pods bound to nodes the API no longer has (masters lost in an outage), removed at the end. */
+  removedStalePods: string[];
   /** Milliseconds from the start to the verified control plane. */
   totalMs: number;
 }
@@ -90,6 +92,7 @@ export class BootstrapRun {
   resumed = false;
   readonly objects: ObjectResult[] = [];
   readonly gaps: Gap[] = [];
+  readonly removedStalePods: string[] = [];
   private storage?: Storage;
   private shim?: ShimServer;
   private lock?: HandoffLock;
@@ -533,7 +536,45 @@ export class BootstrapRun {
       );
     }
     await this.waitForInactiveApiserverCheckpoint();
+    await this.removeStalePods();
     await rm(hostPath(this.o.rootDir, HOST_PATHS.bootstrapSecrets), { recursive: true, force: true });
+  }
+
+  /**
+   * After an outage (start on a recovered dir), the pod records of masters that are gone for good
+   * (their Node deleted, or never to come back under that name) still name those nodes; no kubelet
+   * will ever confirm their deletion, and kube-controller-manager's pod GC is not there to do it
+   * during a bootstrap. Once the control plane here is verified, the kube-system pods bound to a
+   * node the API does not have are deleted at once (grace 0, UID precondition). Pods of nodes that
+   * exist, Ready or not, are left alone: a master that is merely down comes back to them.
+   */
+  private async removeStalePods(): Promise<void> {
+    const nodes = await this.client.request('GET', '/api/v1/nodes');
+    const pods = await this.client.request('GET', `/api/v1/namespaces/${NAMESPACE}/pods`);
+    if (nodes.status !== 200 || pods.status !== 200) return;
+    const live = new Set((nodes.body.items ?? []).map((n: any) => n.metadata.name));
+    for (const pod of pods.body.items ?? []) {
+      const node = pod.spec?.nodeName;
+      if (!node || live.has(node)) continue;
+      const a = await this.client.request(
+        'DELETE',
+        `/api/v1/namespaces/${NAMESPACE}/pods/${encodeURIComponent(pod.metadata.name)}`,
+        {
+          body: {
+            kind: 'DeleteOptions',
+            apiVersion: 'v1',
+            gracePeriodSeconds: 0,
+            preconditions: { uid: pod.metadata.uid },
+          },
+        },
+      );
+      if (a.status === 200 || a.status === 202 || a.status === 404)
+        this.removedStalePods.push(`${pod.metadata.name} (node ${node})`);
+      else
+        this.progress(
+          `could not remove ${pod.metadata.name} of the vanished node ${node}: ${answerMessage(a)}`,
+        );
+    }
   }
 
   /** Whatever state the run is in: no shim serving, no lock held, no sockets open. */

@@ -43,6 +43,7 @@ export async function runStart(
     phases: ctx.timings,
     gaps: run.gaps,
     objects: run.objects,
+    removedStalePods: run.removedStalePods,
     totalMs: Date.now() - started,
   };
 }

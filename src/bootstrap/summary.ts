@@ -24,5 +24,7 @@ export function formatSummary(s: StartSummary): string {
     lines.push(
       `  ${o.outcome}: ${o.object}${o.file ? ` (${o.file})` : ''}${o.message ? `: ${o.message}` : ''}`,
     );
+  if (s.removedStalePods.length)
+    lines.push('', `removed the pods of vanished nodes: ${s.removedStalePods.join(', ')}`);
   return lines.join('\n');
 }

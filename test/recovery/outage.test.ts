@@ -78,6 +78,24 @@ for (const source of ['etcd', 'an etcd snapshot', 'the checkpoint dirs'] as Sour
       await writeFile(manifest, WORKLOAD);
       await kubectl(first, 'apply', '-f', manifest);
       before_ = await snapshot(first);
+      // The record of a control-plane pod on a master that will not come back (its Node is gone).
+      const admin = await adminClient(first);
+      try {
+        const stale = await admin.request('POST', '/api/v1/namespaces/kube-system/pods', {
+          body: {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: 'kube-apiserver-gone', labels: { 'k8s-app': 'lost-master-component' } },
+            spec: {
+              nodeName: 'master-9',
+              containers: [{ name: 'kube-apiserver', image: 'example/apiserver:1' }],
+            },
+          },
+        });
+        assert.equal(stale.status, 201, JSON.stringify(stale.body));
+      } finally {
+        admin.close();
+      }
       const tls = (p: string) => join(first.assetDir, 'tls', p);
       const etcdTls = [
         '--cacert',
@@ -204,6 +222,21 @@ for (const source of ['etcd', 'an etcd snapshot', 'the checkpoint dirs'] as Sour
 
     it('keeps every workload object with its UID and content', async () => {
       assert.deepEqual(await snapshot(second!), before_);
+    });
+
+    it('removes the pod records of a vanished master once the control plane is back, and only those', async () => {
+      assert.deepEqual(summary.removedStalePods, ['kube-apiserver-gone (node master-9)']);
+      const client = await adminClient(second!);
+      try {
+        const pods = await systemPods(client);
+        assert.ok(
+          !pods.some((p) => p.metadata.name === 'kube-apiserver-gone'),
+          'the stale pod is still there',
+        );
+        assert.ok(pods.every((p) => p.spec.nodeName === second!.nodeName || !p.spec.nodeName));
+      } finally {
+        client.close();
+      }
     });
 
     it('creates nothing that etcd already held: only the bootstrap pods, which hand-off 2 removes', () => {
