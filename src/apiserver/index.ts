@@ -11,7 +11,7 @@ import { InputError } from '../errors.js';
 import { DEFAULT_KUBERNETES_VERSION } from '../config/defaults.js';
 import { createRegistry } from './registry/index.js';
 import { MemoryStorage, type Storage } from './storage/index.js';
-import { WatchCaches } from './watch/index.js';
+import { TrackedStorage, WatchCaches } from './watch/index.js';
 import {
   createApiHandler,
   ensureObject,
@@ -87,28 +87,35 @@ export async function createApiServer(opts: CreateApiServerOptions): Promise<Shi
   const stop = new AbortController();
   const watch = { ...DEFAULT_WATCH, ...opts.watch };
   // Bootstrap mode keeps events to itself: only what the hand-off needs goes to etcd (DESIGN §4).
-  const eventStorage = opts.mode === 'bootstrap' ? new MemoryStorage() : opts.storage;
+  const ownEvents = opts.mode === 'bootstrap' ? new MemoryStorage() : undefined;
   const startRevision = await opts.storage.currentRevision();
-  const eventStart = eventStorage === opts.storage ? startRevision : await eventStorage.currentRevision();
+  const eventStart = ownEvents ? await ownEvents.currentRevision() : startRevision;
   const cachesByStorage = new Map<Storage, WatchCaches>();
+  // Every write goes through a TrackedStorage, so the caches know what a read must wait for.
+  const tracked = (inner: Storage): Storage => {
+    const s: Storage = new TrackedStorage(inner, (key, rev) => cachesByStorage.get(s)?.noteWrite(key, rev));
+    return s;
+  };
+  const storage = tracked(opts.storage);
+  const eventStorage = ownEvents ? tracked(ownEvents) : storage;
   let shuttingDown = false;
   const clusterDomain = opts.clusterDomain ?? 'cluster.local';
   const ctx: ServerContext = {
     mode: opts.mode,
     nodeName: opts.nodeName,
     registry: createRegistry(),
-    storage: opts.storage,
+    storage,
     eventStorage,
-    caches(storage) {
-      let c = cachesByStorage.get(storage);
+    caches(of) {
+      let c = cachesByStorage.get(of);
       if (!c) {
-        c = new WatchCaches(storage, {
-          startRevision: storage === opts.storage ? startRevision : eventStart,
+        c = new WatchCaches(of, {
+          startRevision: of === storage ? startRevision : eventStart,
           capacity: watch.cacheCapacity,
           signal: stop.signal,
           log,
         });
-        cachesByStorage.set(storage, c);
+        cachesByStorage.set(of, c);
       }
       return c;
     },
@@ -141,7 +148,7 @@ export async function createApiServer(opts: CreateApiServerOptions): Promise<Shi
     },
     onClose: async () => {
       stop.abort();
-      if (eventStorage !== opts.storage) await eventStorage.close();
+      await ownEvents?.close();
     },
     log,
   });

@@ -1,7 +1,7 @@
 /**
  * GET of one object and LIST, with kube-apiserver's resourceVersion semantics for lists
- * (reference §3.2/3.4): unset = a consistent read now, `0` = any (limit ignored, as the watch cache
- * does), `N` = not older than N (a future N waits up to 3 s, then 504 ResourceVersionTooLarge),
+ * (reference §3.2/3.4): unset = a consistent read now, `0` = any (from the watch cache, limit
+ * ignored; cached-list.ts), `N` = not older than N (a future N waits up to 3 s, then 504 ResourceVersionTooLarge),
  * `N` with resourceVersionMatch=Exact = at exactly N (410 once compacted). limit/continue page
  * through storage's consistent snapshots; selectors filter while paging so pages stay full.
  */
@@ -9,6 +9,7 @@ import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } 
 import { parseListQuery, type ListQuery } from '../router.js';
 import { Errors } from '../status.js';
 import { isStorageError, type KubeObject } from '../storage/index.js';
+import { listFromCache, servedFromCache } from './cached-list.js';
 import { respond } from './content.js';
 import type { Scope } from './context.js';
 import { apiVersionOf, prefixOf, readObject, served, type Obj } from './objects.js';
@@ -53,6 +54,10 @@ export function selection(scope: Scope, q: ListQuery): (o: KubeObject) => boolea
 export async function listObjects(scope: Scope): Promise<ApiResponse> {
   const q = parseListQuery(scope.info.query);
   const filter = selection(scope, q);
+  if (servedFromCache(q)) {
+    const cached = await listFromCache(scope, q, filter);
+    if (cached) return cached;
+  }
   const rv = q.resourceVersion;
   let revision: string | undefined;
   let limit = q.limit;

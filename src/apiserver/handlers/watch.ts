@@ -44,6 +44,7 @@ export async function watchObjects(scope: Scope, signal: AbortSignal): Promise<A
     keyPrefix: exactKey ? '' : keyPrefix,
     filter: exactKey ? (o) => o.metadata?.name === scope.info.name && filter(o) : filter,
     transform,
+    asStored: !table && !resource.storageApiVersion,
     bookmarks: q.allowWatchBookmarks
       ? { apiVersion: apiVersionOf(resource), kind: resource.kind }
       : undefined,

@@ -7,8 +7,12 @@
  *   at the server's start revision, so clients of a previous server relist once (DESIGN §3 step 5);
  * - label/field selectors see an object leave the selection (DELETED) and enter it (ADDED);
  * - 200 watchers cost one etcd watch and see the same events in the same order.
+ * Lists (resourceVersion 0 or "not older than N") and the object an update starts from are read
+ * here too, as the cacher serves them; so that a client reads its own writes, a read first waits
+ * for the cache to reach the latest revision this server wrote under the prefix (noteWrite).
  */
 import { isStorageError, type KubeObject, type Storage, type StorageEventType } from '../storage/index.js';
+import { CacheStore, type IndexFunc } from './store.js';
 
 export interface CacheEvent {
   type: StorageEventType;
@@ -34,10 +38,12 @@ export interface WatchCacheOptions {
   capacity: number;
   signal: AbortSignal;
   log?: (line: string) => void;
+  /** Field indexes of the current objects (pods: spec.nodeName). */
+  indexes?: Record<string, IndexFunc>;
 }
 
 export class WatchCache {
-  private readonly store = new Map<string, KubeObject>();
+  private readonly store: CacheStore;
   private readonly window: CacheEvent[] = [];
   private readonly subscribers = new Set<CacheSubscriber>();
   /** The revision up to which the cache has applied events (or listed). */
@@ -47,12 +53,18 @@ export class WatchCache {
   private readonly ready: Promise<void>;
   private markReady!: () => void;
   private failure: unknown;
+  private listed = false;
+  /** The highest revision this server wrote under the prefix: reads from the cache wait for it. */
+  private written = 0n;
+  /** Readers waiting for the cache to reach a revision, resolved as events apply. */
+  private waiters: Array<{ revision: bigint; resolve: (reached: boolean) => void }> = [];
 
   constructor(
     private readonly storage: Storage,
     readonly prefix: string,
     private readonly opts: WatchCacheOptions,
   ) {
+    this.store = new CacheStore(opts.indexes);
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     // The loop runs for the cache's life; its first list decides readiness.
     void this.run().finally(() => this.markReady());
@@ -62,6 +74,55 @@ export class WatchCache {
   async whenReady(): Promise<void> {
     await this.ready;
     if (this.failure) throw this.failure;
+  }
+
+  /** True once the first list is in (and did not fail): reads may be served from here. */
+  isReady(): boolean {
+    return this.listed && !this.failure && !this.opts.signal.aborted;
+  }
+
+  /** This server wrote under the prefix at revision: later reads here wait until the cache has it. */
+  noteWrite(revision: bigint): void {
+    if (revision > this.written) this.written = revision;
+  }
+
+  /**
+   * Resolves true once the cache has applied every event up to `revision` (default: the latest
+   * this server wrote under the prefix), false if that takes longer than timeoutMs or the cache
+   * stops; the caller then reads storage instead.
+   */
+  fresh(timeoutMs: number, revision = this.written): Promise<boolean> {
+    if (!this.isReady()) return Promise.resolve(false);
+    if (this.revision >= revision) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        revision,
+        resolve: (reached: boolean) => {
+          clearTimeout(timer);
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** The object under key now (shared: never mutate it). */
+  get(key: string): KubeObject | undefined {
+    return this.store.get(key);
+  }
+
+  /** Whether the current objects are indexed by this field. */
+  hasIndex(field: string): boolean {
+    return this.store.hasIndex(field);
+  }
+
+  /** The current objects under keyPrefix (or filed under index.value), in key order; shared, never mutate them. */
+  list(keyPrefix: string, index?: { name: string; value: string }): KubeObject[] {
+    return this.store.entries(keyPrefix, index).map(([, object]) => object);
   }
 
   currentRevision(): bigint {
@@ -81,7 +142,7 @@ export class WatchCache {
     if (from !== undefined && from < this.oldestServable) return { replay: [], tooOld: this.oldestServable };
     let replay: CacheEvent[];
     if (from === undefined) {
-      replay = [...this.store.entries()].map(([key, object]) => ({
+      replay = this.store.entries('').map(([key, object]) => ({
         type: 'ADDED' as const,
         key,
         object,
@@ -108,7 +169,9 @@ export class WatchCache {
     let backoff = 100;
     while (!this.opts.signal.aborted) {
       try {
-        await this.list(first);
+        await this.relist(first);
+        this.listed = true;
+        this.wake();
         if (first) this.markReady();
         first = false;
         backoff = 100;
@@ -138,11 +201,12 @@ export class WatchCache {
     }
     for (const s of [...this.subscribers]) s.onTerminate('the API server is shutting down');
     this.subscribers.clear();
+    for (const w of this.waiters.splice(0)) w.resolve(false);
   }
 
   // The first list is at the server's start revision, so events since the start are in the window;
   // if that revision is compacted (or on a relist) the cache starts from now.
-  private async list(first: boolean): Promise<void> {
+  private async relist(first: boolean): Promise<void> {
     let res;
     try {
       res = await this.storage.list(this.prefix, first ? { revision: this.opts.startRevision } : {});
@@ -171,11 +235,23 @@ export class WatchCache {
       this.oldestServable = dropped[dropped.length - 1]!.revision;
     }
     for (const s of this.subscribers) s.onEvent(e);
+    if (this.waiters.length > 0) this.wake();
+  }
+
+  private wake(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) {
+      if (this.revision >= w.revision) w.resolve(true);
+      else this.waiters.push(w);
+    }
   }
 
   // After losing events the window cannot be trusted: every watcher ends (and re-watches from its
   // last resourceVersion, which is now too old, so it relists), as the cacher does on reinit.
   private resync(reason: string): void {
+    // Until the relist, reads go to storage.
+    this.listed = false;
     this.window.length = 0;
     for (const s of [...this.subscribers]) s.onTerminate(reason);
     this.subscribers.clear();

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import type { KubeObject } from '../storage/index.js';
 import type { CacheEvent, CacheSubscriber, WatchCache } from './cache.js';
 import { bookmarkObject, frameEvent, type WatchEventType } from './framing.js';
+import { jsonOf } from './json.js';
 
 export interface WatchRequest {
   cache: WatchCache;
@@ -20,6 +21,8 @@ export interface WatchRequest {
   filter: (object: KubeObject) => boolean;
   /** The object written into each event (a Table row, or the object as it is). */
   transform: (object: KubeObject, type: WatchEventType) => unknown;
+  /** transform is the identity: events carry the cache's JSON text of the object, made once for all watchers. */
+  asStored?: boolean;
   /** Set when the client allows bookmarks: the watched kind. */
   bookmarks?: { apiVersion: string; kind: string };
   bookmarkIntervalMs: number;
@@ -60,7 +63,9 @@ export async function openWatch(req: WatchRequest): Promise<Readable> {
   let replaying = true;
   const send = (type: WatchEventType, object: KubeObject) => {
     if (out.destroyed) return;
-    const line = frameEvent(type, req.transform(object, type));
+    const line = req.asStored
+      ? `{"type":"${type}","object":${jsonOf(object)}}\n`
+      : frameEvent(type, req.transform(object, type));
     out.push(line);
     if (replaying) allowance += line.length;
     else if (out.readableLength > allowance) {
