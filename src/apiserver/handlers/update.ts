@@ -11,16 +11,8 @@ import { Errors, toApiError } from '../status.js';
 import { isStorageError, type StoredObject } from '../storage/index.js';
 import { decodeBody, respond } from './content.js';
 import type { Scope } from './context.js';
-import {
-  admitForNode,
-  checkBody,
-  keyOf,
-  readObject,
-  sameObject,
-  served,
-  toStored,
-  type Obj,
-} from './objects.js';
+import { readExisting, StaleCopy, type Existing } from './existing.js';
+import { admitForNode, checkBody, keyOf, sameObject, served, toStored, type Obj } from './objects.js';
 import type { ApiResponse } from './types.js';
 
 // Optimistic-concurrency retries of an unconditional update before giving up (GuaranteedUpdate loops).
@@ -29,7 +21,7 @@ const MAX_ATTEMPTS = 16;
 /** A resource's update with the object as it is stored now; throws storage CONFLICT for the caller to retry. */
 export async function commitUpdate(
   scope: Scope,
-  existing: { object: Obj; stored: StoredObject },
+  existing: Existing | { object: Obj; stored: StoredObject; cached?: false },
   candidate: Obj,
   dryRun: boolean,
 ): Promise<Obj> {
@@ -64,7 +56,11 @@ export async function commitUpdate(
     const gone = await scope.storage.delete(key, { expectedRevision: existing.stored.revision });
     return served(info, gone.object);
   }
-  if (sameObject(next, existing.object)) return existing.object;
+  if (sameObject(next, existing.object)) {
+    // Nothing to write, which only storage can confirm (store.go: !origStateIsCurrent → re-read).
+    if (existing.cached) throw new StaleCopy();
+    return existing.object;
+  }
   if (dryRun) return next;
   const stored = await scope.storage.update(key, toStored(info, next), {
     expectedRevision: existing.stored.revision,
@@ -84,22 +80,27 @@ export async function updateObject(scope: Scope): Promise<ApiResponse> {
   }
   body.metadata.name = scope.name;
   const precondition: string | undefined = body.metadata.resourceVersion || undefined;
+  let fromCache = true;
   for (let attempt = 1; ; attempt++) {
     let existing;
     try {
-      existing = await readObject(scope);
+      existing = await readExisting(scope, fromCache);
     } catch (e) {
       // Events and endpoints are created by an update (AllowCreateOnUpdate); others are not.
       if ((e as { code?: number }).code === 404 && allowCreateOnUpdate(scope))
         return createOnUpdate(scope, body, dryRun);
       throw e;
     }
-    if (precondition !== undefined && precondition !== existing.stored.revision)
-      throw Errors.modified(scope.gr, scope.name);
+    fromCache = false;
     try {
+      if (precondition !== undefined && precondition !== existing.stored.revision)
+        throw Errors.modified(scope.gr, scope.name);
       const out = await commitUpdate(scope, existing, body, dryRun);
       return respond(200, out, scope.output);
     } catch (e) {
+      // Whatever fails on a cached copy is tried again on storage's before it is answered
+      // (GuaranteedUpdate with a cachedExistingObject that is not current).
+      if (existing.cached) continue;
       if (!isStorageError(e, 'CONFLICT')) throw toApiError(e, scope.gr, scope.name);
       if (precondition !== undefined || attempt >= MAX_ATTEMPTS) throw Errors.modified(scope.gr, scope.name);
     }
