@@ -1,20 +1,36 @@
 /**
- * The Node authorizer's graph, answered from storage on demand instead of kept in memory: which
- * pods are bound to a node, and what those pods reference (secrets, config maps, the service
- * account, claims and their volumes). Reads only the namespace of the object asked about.
+ * The Node authorizer's graph: which pods are bound to a node, and what those pods reference
+ * (secrets, config maps, the service account, claims and their volumes). The real authorizer keeps
+ * this graph in memory, fed by informers; here the pods watch cache with its spec.nodeName index is
+ * that memory, so a kubelet's request touches only its own pods. A relationship the cache does not
+ * show yet (a pod bound a moment ago, or a cache still starting) is looked up in storage before the
+ * request is refused, so the cache never turns a right answer into a 403.
  */
 import { referencedNames, type NodeGraph, type VertexType } from '../auth/index.js';
 import type { ServerContext } from './context.js';
 import { lookup, type Obj } from './objects.js';
 
+const PODS = '/registry/pods';
+/** How long a decision waits for the pods cache to hold this server's last pod write. */
+const FRESH_WAIT_MS = 1000;
+
 export function storageNodeGraph(ctx: ServerContext): NodeGraph {
-  const podsOn = async (node: string, namespace: string): Promise<Obj[]> => {
+  const fromStorage = async (node: string, namespace: string): Promise<Obj[]> => {
     if (!namespace) return [];
-    const res = await ctx.storage.list(`/registry/pods/${namespace}`, {
+    const res = await ctx.storage.list(`${PODS}/${namespace}`, {
       filter: (o) => (o as Obj).spec?.nodeName === node,
     });
     return res.items.map((i) => i.object as Obj);
   };
+  // The cache once it holds every pod write of this server (a pod deleted here is gone there too).
+  const fromCache = async (node: string, namespace: string): Promise<Obj[]> => {
+    const cache = ctx.caches(ctx.storage).get(PODS);
+    if (!namespace || !(await cache.fresh(FRESH_WAIT_MS))) return [];
+    return cache.list(`${PODS}/${namespace}/`, { name: 'spec.nodeName', value: node }) as Obj[];
+  };
+  // Some pod of node in namespace satisfies test: the cache first, then storage.
+  const anyPod = async (node: string, namespace: string, test: (p: Obj) => boolean): Promise<boolean> =>
+    (await fromCache(node, namespace)).some(test) || (await fromStorage(node, namespace)).some(test);
   return {
     async hasPathFrom(node: string, type: VertexType, namespace: string, name: string): Promise<boolean> {
       switch (type) {
@@ -25,16 +41,12 @@ export function storageNodeGraph(ctx: ServerContext): NodeGraph {
         case 'secret':
         case 'configmap': {
           const kind = type === 'secret' ? 'secret' : 'configMap';
-          return (await podsOn(node, namespace)).some((p) =>
-            referencedNames(p.spec ?? {}, kind).includes(name),
-          );
+          return anyPod(node, namespace, (p) => referencedNames(p.spec ?? {}, kind).includes(name));
         }
         case 'serviceaccount':
-          return (await podsOn(node, namespace)).some(
-            (p) => (p.spec?.serviceAccountName || 'default') === name,
-          );
+          return anyPod(node, namespace, (p) => (p.spec?.serviceAccountName || 'default') === name);
         case 'pvc':
-          return (await podsOn(node, namespace)).some((p) => claimNames(p).includes(name));
+          return anyPod(node, namespace, (p) => claimNames(p).includes(name));
         case 'pv': {
           // node ← pod ← pvc ← pv: any namespace; the claim names its volume.
           const pvcs = await ctx.storage.list('/registry/persistentvolumeclaims', {
@@ -43,7 +55,7 @@ export function storageNodeGraph(ctx: ServerContext): NodeGraph {
           for (const item of pvcs.items) {
             const pvc = item.object as Obj;
             const ns = pvc.metadata?.namespace ?? '';
-            if ((await podsOn(node, ns)).some((p) => claimNames(p).includes(pvc.metadata?.name))) return true;
+            if (await anyPod(node, ns, (p) => claimNames(p).includes(pvc.metadata?.name))) return true;
           }
           return false;
         }
