@@ -45,6 +45,8 @@ const LIST_MS = 5000;
 const PODS_PER_NODE = 2;
 const REQUEST_TIMEOUT_MS = 10_000;
 const SMP = 'application/strategic-merge-patch+json';
+/** Extra node flags for the shim child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
+const SHIM_NODE_ARGS = (process.env.BENCH_SHIM_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const VERBS = ['create', 'get', 'update lease', 'patch node status', 'list pods', 'watch establish'] as const;
 type Verb = (typeof VERBS)[number];
 
@@ -297,7 +299,7 @@ function vmRss(pid: number): { rssMiB: number; hwmMiB: number } {
 async function startShimChild(assetDir: string, etcd: string): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--no-warnings=ExperimentalWarning', join(root, 'bin/dev.js'), 'shim', '--asset-dir', assetDir, '--etcd-servers', etcd, '--bind', '127.0.0.1:0'],
+    [...SHIM_NODE_ARGS, '--import', 'tsx', '--no-warnings=ExperimentalWarning', join(root, 'bin/dev.js'), 'shim', '--asset-dir', assetDir, '--etcd-servers', etcd, '--bind', '127.0.0.1:0'],
     { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
