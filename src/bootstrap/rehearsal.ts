@@ -92,7 +92,7 @@ export interface PrepareOptions {
   backend?: RehearsalBackend;
 }
 
-/** Everything but `start`: the asset dir, a private etcd, the simulated master running. */
+/** Everything but `start`: the asset dir, the store (a given etcd, a private one, or memory), the simulated master running. */
 export async function prepareRehearsal(o: PrepareOptions): Promise<RehearsalEnv> {
   const keep = o.workDir !== undefined;
   const work = o.workDir ? resolve(o.workDir) : await mkdtemp(join(tmpdir(), 'bootkube-rehearsal-'));
