@@ -6,6 +6,7 @@ import { nodeIdentity } from '../auth/index.js';
 import { admitNodeWrite, type AdmissionAttributes } from '../auth/index.js';
 import {
   fromStorage,
+  jsonEqual,
   reconcileNamespace,
   storageKey,
   storagePrefixKey,
@@ -80,23 +81,10 @@ export function checkBody(scope: Scope, body: unknown): Obj {
   return obj;
 }
 
-/** Copies of JSON values without metadata.resourceVersion, for "did anything change?". */
+/** Whether two objects are the same JSON apart from metadata.resourceVersion ("did anything change?"). */
 export function sameObject(a: Obj, b: Obj): boolean {
   const strip = (o: Obj) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
-  return JSON.stringify(canonical(strip(a))) === JSON.stringify(canonical(strip(b)));
-}
-
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined) out[k] = canonical(x);
-    }
-    return out;
-  }
-  return v;
+  return jsonEqual(strip(a), strip(b));
 }
 
 /** The pod or node at name, as NodeRestriction and the node graph look them up. */

@@ -25,6 +25,7 @@ export { applyUpdateDefaults } from './update.js';
 export { validate } from './validation/index.js';
 export { invalidMessage } from './validation/field-errors.js';
 export { toStorage, fromStorage } from './conversion.js';
+export { jsonEqual } from './json.js';
 export { generateObjectName } from './names.js';
 export { parseQuantity } from './quantity.js';
 export * from './errors.js';
