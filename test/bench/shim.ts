@@ -21,7 +21,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -359,7 +359,11 @@ interface RoundFigures {
   watchEvents: number;
   /** CPU over the window, % of one core: the shim child, and this (load-generating) process. */
   serverCpuPct: number;
+  /** The shim's CPU time per request of the window: what machine load (other processes) hardly changes. */
+  serverCpuMsPerRequest: number;
   loadGeneratorCpuPct: number;
+  /** The machine's 1-minute load average at the window's end (2 cores: above 2, everything queues). */
+  machineLoad1m: number;
   etcdCpuPct: number;
   serverRssMiB: { beforeRound: number; windowPeak: number; windowEnd: number; hwm: number };
   budgetP99Ms: number;
@@ -463,7 +467,8 @@ async function round(n: number, assetDir: string, admin: https.Agent, serverPid:
   );
   const elapsedS = (Date.now() - start) / 1000;
   clearInterval(sampler);
-  const serverCpuPct = ((cpuSeconds(serverPid) - serverCpu0) / elapsedS) * 100;
+  const serverCpuS = cpuSeconds(serverPid) - serverCpu0;
+  const serverCpuPct = (serverCpuS / elapsedS) * 100;
   const etcdCpuPct = ((cpuSeconds(etcdPid) - etcdCpu0) / elapsedS) * 100;
   const bc = process.cpuUsage(benchCpu0);
   const loadCpuPct = ((bc.user + bc.system) / 1e6 / elapsedS) * 100;
@@ -489,6 +494,8 @@ async function round(n: number, assetDir: string, admin: https.Agent, serverPid:
     leaseConflicts,
     watchEvents,
     serverCpuPct: round2(serverCpuPct),
+    serverCpuMsPerRequest: round2((serverCpuS * 1000) / Math.max(1, windowRequests)),
+    machineLoad1m: round2(loadavg()[0]!),
     loadGeneratorCpuPct: round2(loadCpuPct),
     etcdCpuPct: round2(etcdCpuPct),
     serverRssMiB: { beforeRound: round2(rssBefore), windowPeak: round2(Math.max(peak, rssEnd.rssMiB)), windowEnd: round2(rssEnd.rssMiB), hwm: round2(rssEnd.hwmMiB) },
@@ -549,7 +556,7 @@ try {
   for (const n of ROUNDS) {
     const f = await round(n, assetDir, admin, shim.child.pid!, etcd.pid);
     rounds.push(f);
-    console.log(`N = ${n}: ${f.windowRequests} requests in ${f.windowS} s = ${f.rps} req/s; lease conflicts ${f.leaseConflicts}; watch lines ${f.watchEvents}; CPU over the window: shim ${f.serverCpuPct.toFixed(0)} %, etcd ${f.etcdCpuPct.toFixed(0)} %, load generator ${f.loadGeneratorCpuPct.toFixed(0)} % of a core`);
+    console.log(`N = ${n}: ${f.windowRequests} requests in ${f.windowS} s = ${f.rps} req/s; lease conflicts ${f.leaseConflicts}; watch lines ${f.watchEvents}; CPU over the window: shim ${f.serverCpuPct.toFixed(0)} % (${f.serverCpuMsPerRequest.toFixed(2)} ms per request), etcd ${f.etcdCpuPct.toFixed(0)} %, load generator ${f.loadGeneratorCpuPct.toFixed(0)} % of a core; machine load ${f.machineLoad1m.toFixed(1)} on ${cpus().length} cores`);
     for (const v of VERBS) {
       const x = f.verbs[v]!;
       console.log(
