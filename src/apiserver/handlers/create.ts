@@ -6,6 +6,7 @@
 import {
   applyCreateDefaults,
   generateObjectName,
+  storagePrefixKey,
   validate,
   type CreateDefaultsOptions,
 } from '../registry/index.js';
@@ -15,7 +16,8 @@ import { isStorageError } from '../storage/index.js';
 import { decodeBody, respond } from './content.js';
 import type { Scope } from './context.js';
 import { admitNamespace, populateNamespace } from './namespace.js';
-import { admitForNode, checkBody, keyOf, listAll, lookup, served, toStored, type Obj } from './objects.js';
+import { cachedList } from './lookups.js';
+import { admitForNode, checkBody, keyOf, lookup, served, toStored, type Obj } from './objects.js';
 import type { ServiceAllocator } from './allocator.js';
 import type { ApiResponse } from './types.js';
 
@@ -92,9 +94,9 @@ async function createOptions(scope: Scope, body: Obj): Promise<CreateDefaultsOpt
   const opts: CreateDefaultsOptions = {};
   if (scope.resource.group !== '' || scope.resource.plural !== 'pods') return opts;
   const pcInfo = scope.ctx.registry.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
-  const classes = pcInfo ? await listAll(scope.ctx.storage, '/registry/priorityclasses') : [];
+  const classes = pcInfo ? await cachedList(scope.ctx, scope.ctx.storage, storagePrefixKey(pcInfo)) : [];
   opts.priorityClass = (name: string) => {
-    const pcs = classes.map((c) => c.object as Obj);
+    const pcs = classes as Obj[];
     const pc =
       name === '' ? pcs.find((c) => c.globalDefault === true) : pcs.find((c) => c.metadata?.name === name);
     return pc ? { value: Number(pc.value ?? 0), preemptionPolicy: pc.preemptionPolicy } : undefined;

@@ -15,6 +15,7 @@ import {
 import { Errors } from '../status.js';
 import { isStorageError, type KubeObject } from '../storage/index.js';
 import type { Scope, ServerContext } from './context.js';
+import { cachedGet } from './lookups.js';
 import type { Obj } from './objects.js';
 
 const IMMORTAL = new Set(['default', 'kube-system', 'kube-public']);
@@ -29,11 +30,14 @@ function info(ctx: ServerContext, group: string, plural: string): ResourceInfo {
 /** NamespaceLifecycle on create: 404 for a missing namespace, 403 for a terminating one. */
 export async function admitNamespace(scope: Scope, name: string): Promise<void> {
   if (!scope.resource.namespaced || scope.resource.virtual) return;
-  const ns = await scope.ctx.storage.get(
-    storageKey(info(scope.ctx, '', 'namespaces'), undefined, scope.namespace),
-  );
-  if (!ns) throw Errors.notFound({ group: '', resource: 'namespaces' }, scope.namespace);
-  const o = ns.object as Obj;
+  const nsInfo = info(scope.ctx, '', 'namespaces');
+  const o = (await cachedGet(
+    scope.ctx,
+    scope.ctx.storage,
+    storagePrefixKey(nsInfo),
+    storageKey(nsInfo, undefined, scope.namespace),
+  )) as Obj | undefined;
+  if (!o) throw Errors.notFound({ group: '', resource: 'namespaces' }, scope.namespace);
   if (o.metadata?.deletionTimestamp || o.status?.phase === 'Terminating') {
     throw Errors.forbidden(
       scope.gr,

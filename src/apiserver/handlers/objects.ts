@@ -16,8 +16,9 @@ import {
   type ResourceInfo,
 } from '../registry/index.js';
 import { Errors } from '../status.js';
-import type { KubeObject, Storage, StoredObject } from '../storage/index.js';
+import type { KubeObject, StoredObject } from '../storage/index.js';
 import type { Scope, ServerContext } from './context.js';
+import { cachedGet } from './lookups.js';
 
 export type Obj = Record<string, any>;
 
@@ -87,7 +88,7 @@ export function sameObject(a: Obj, b: Obj): boolean {
   return jsonEqual(strip(a), strip(b));
 }
 
-/** The pod or node at name, as NodeRestriction and the node graph look them up. */
+/** The pod or node at name, as NodeRestriction and the node graph look them up (from the watch cache; shared, never mutate it). */
 export async function lookup(
   ctx: ServerContext,
   registry: Registry,
@@ -98,8 +99,8 @@ export async function lookup(
 ): Promise<Obj | undefined> {
   const info = registry.lookup(group, 'v1', plural);
   if (!info) return undefined;
-  const stored = await ctx.storage.get(storageKey(info, info.namespaced ? namespace : undefined, name));
-  return stored?.object as Obj | undefined;
+  const key = storageKey(info, info.namespaced ? namespace : undefined, name);
+  return (await cachedGet(ctx, ctx.storage, storagePrefixKey(info), key)) as Obj | undefined;
 }
 
 /** Runs NodeRestriction when the user is a node; nothing for anyone else. */
@@ -130,16 +131,6 @@ export async function admitForNode(
 /** The list prefix of a resource in a namespace ('' = all). */
 export function prefixOf(info: ResourceInfo, namespace: string): string {
   return storagePrefixKey(info, namespace || undefined);
-}
-
-/** The objects of a resource under prefix, every page. */
-export async function listAll(
-  storage: Storage,
-  prefix: string,
-  filter?: (o: KubeObject) => boolean,
-): Promise<StoredObject[]> {
-  const res = await storage.list(prefix, { filter });
-  return res.items;
 }
 
 export type { JsonObject };

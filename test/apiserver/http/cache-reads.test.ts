@@ -189,6 +189,35 @@ describe('updates starting from the cached object', () => {
   });
 });
 
+describe('admission lookups', () => {
+  it('see a namespace another server created a moment ago, and a priority class just created here', async () => {
+    for (let i = 0; i < 5; i++) {
+      const ns = `fresh-${i}`;
+      const created = await adminB.post('/api/v1/namespaces', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns },
+      });
+      assert.equal(created.status, 201, created.text);
+      const content = await adminA.post(`/api/v1/namespaces/${ns}/configmaps`, cm('x'));
+      assert.equal(content.status, 201, `round ${i}: ${content.text}`);
+      const pc = await adminA.post('/apis/scheduling.k8s.io/v1/priorityclasses', {
+        apiVersion: 'scheduling.k8s.io/v1',
+        kind: 'PriorityClass',
+        metadata: { name: `pc-${i}` },
+        value: 1000 + i,
+      });
+      assert.equal(pc.status, 201, pc.text);
+      const p = await adminA.post(
+        `/api/v1/namespaces/${ns}/pods`,
+        pod('p', undefined, { priorityClassName: `pc-${i}` }),
+      );
+      assert.equal(p.status, 201, `round ${i}: ${p.text}`);
+      assert.equal(p.json.spec.priority, 1000 + i);
+    }
+  });
+});
+
 describe("the Node authorizer's pods", () => {
   it('grant a secret of a pod bound through another server a moment ago, and refuse it once the pod is deleted', async () => {
     const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token-x' }, data: { k: 'dg==' } };
