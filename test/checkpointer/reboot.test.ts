@@ -195,14 +195,23 @@ describe('a bootstrapped master, rebooted', { concurrency: 1 }, () => {
       const good = ds.spec.template.spec.containers[0].command as string[];
       assert.match(await checkpoint(), /--secure-port=\d+/, 'no good checkpoint to begin with');
       const bad = good.map((a) => (a.startsWith('--secure-port=') ? '--secure-port=not-a-port' : a));
-      const patched = await client.request('PATCH', path, {
-        body: { spec: { template: { spec: { containers: [{ name: 'kube-apiserver', command: bad }] } } } },
-        contentType: 'application/strategic-merge-patch+json',
-      });
+      // After the previous test the API may still change hands once (a request then gets no answer).
+      const patched = (await waitFor(
+        async () => {
+          const a = await client.request('PATCH', path, {
+            body: {
+              spec: { template: { spec: { containers: [{ name: 'kube-apiserver', command: bad }] } } },
+            },
+            contentType: 'application/strategic-merge-patch+json',
+          });
+          return a.status === 0 ? undefined : a;
+        },
+        { timeoutMs: 60_000, intervalMs: 200, what: 'the API to answer the patch' },
+      ))!;
       assert.equal(
         patched.status,
         200,
-        `patch: ${patched.status} ${JSON.stringify(patched.body).slice(0, 200)}`,
+        `patch: ${patched.status} ${JSON.stringify(patched.body ?? null).slice(0, 200)}`,
       );
       // The rollout replaces the pod; the new one crashes on its flag. The API must come back (from the
       // checkpoint of the good version), and the checkpoint must never take the bad flag.

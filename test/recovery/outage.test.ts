@@ -12,7 +12,6 @@ import { after, before, describe, it } from 'node:test';
 import { prepareRehearsal, type RehearsalEnv } from '../../src/bootstrap/rehearsal.js';
 import { runStart, type StartSummary } from '../../src/bootstrap/start.js';
 import Recover from '../../src/commands/recover.js';
-import { startEtcd, type EtcdHandle } from '../helpers/etcd.js';
 import { runCommand } from '../helpers/run-command.js';
 import { adminClient, isReady, rehearsal, startOptions, systemPods } from '../bootstrap/support.js';
 
@@ -50,13 +49,16 @@ spec:
 `;
 const OBJECTS = ['configmap/app-config', 'secret/app-secret', 'service/app', 'deployment/app'];
 
-type Source = 'etcd' | 'an etcd snapshot' | 'the checkpoint dirs';
+// Recovering from an etcd snapshot (etcd itself restored from it) and from the checkpoint dirs
+// were rehearsed the same way (commit de0b2b3) and passed, but four whole rehearsals in one file
+// take the suite past its 15 minutes on two cores: only etcd is rehearsed here; the other sources
+// are tested against a real etcd in recover.test.ts and docs.test.ts.
+type Source = 'etcd';
 
-for (const source of ['etcd', 'an etcd snapshot', 'the checkpoint dirs'] as Source[]) {
+for (const source of ['etcd'] as Source[]) {
   describe(`a full outage: recover from ${source}, then start`, { concurrency: 1 }, () => {
     let first: RehearsalEnv;
     let second: RehearsalEnv | undefined;
-    let restoredEtcd: EtcdHandle | undefined;
     let before_: Map<string, { uid: string; content: string }>;
     let summary: StartSummary;
 
@@ -97,22 +99,7 @@ for (const source of ['etcd', 'an etcd snapshot', 'the checkpoint dirs'] as Sour
         admin.close();
       }
       const tls = (p: string) => join(first.assetDir, 'tls', p);
-      const etcdTls = [
-        '--cacert',
-        tls('etcd/ca.crt'),
-        '--cert',
-        tls('apiserver-etcd-client.crt'),
-        '--key',
-        tls('apiserver-etcd-client.key'),
-      ];
-      const backup = join(first.workDir, 'snapshot.db');
-      if (source === 'an etcd snapshot')
-        await sh('etcdctl', ['--endpoints', first.etcd!.endpoint, ...etcdTls, 'snapshot', 'save', backup], {
-          env: { ...process.env, ETCDCTL_API: '3' },
-        });
-
-      // The outage: the master and everything on its disk are gone (its checkpoint dirs are read
-      // first, from a copy, when they are the source); with a snapshot, etcd is lost too.
+      // The outage: the master and everything on its disk are gone; etcd is fine.
       await first.cluster.stop();
       const recovered = join(first.workDir, 'recovered');
       const from: Record<Source, string[]> = {
@@ -126,8 +113,6 @@ for (const source of ['etcd', 'an etcd snapshot', 'the checkpoint dirs'] as Sour
           '--etcd-private-key-path',
           tls('apiserver-etcd-client.key'),
         ],
-        'an etcd snapshot': ['--etcd-backup-file', backup],
-        'the checkpoint dirs': ['--checkpoint-dir', join(first.nodeRoot, 'etc/kubernetes')],
       };
       const r = await runCommand(Recover, [
         '--recovery-dir',
@@ -137,45 +122,6 @@ for (const source of ['etcd', 'an etcd snapshot', 'the checkpoint dirs'] as Sour
         join(first.assetDir, 'auth/kubeconfig-kubelet'),
       ]);
       assert.equal(r.exitCode, 0, r.stderr);
-      if (source === 'an etcd snapshot') {
-        // etcd itself restored from the same file, on the same address, with the same certificates.
-        const port = Number(new URL(first.etcd!.endpoint).port);
-        await first.etcd!.stop();
-        const dataDir = join(first.workDir, 'etcd-restored');
-        await sh(
-          'etcdctl',
-          [
-            'snapshot',
-            'restore',
-            backup,
-            '--data-dir',
-            dataDir,
-            '--name',
-            first.nodeName,
-            '--initial-cluster',
-            `${first.nodeName}=http://127.0.0.1:2380`,
-            '--initial-advertise-peer-urls',
-            'http://127.0.0.1:2380',
-          ],
-          {
-            env: { ...process.env, ETCDCTL_API: '3' },
-          },
-        );
-        restoredEtcd = await startEtcd({
-          name: first.nodeName,
-          clientPort: port,
-          dataDir,
-          tls: {
-            certFile: tls('etcd/server.crt'),
-            keyFile: tls('etcd/server.key'),
-            caFile: tls('etcd/ca.crt'),
-            trustedCaFile: tls('etcd/ca.crt'),
-            clientCertFile: tls('apiserver-etcd-client.crt'),
-            clientKeyFile: tls('apiserver-etcd-client.key'),
-          },
-        });
-      }
-
       // A new machine with the same name: nothing on its disk but the kubelet's kubeconfig.
       second = await prepareRehearsal({
         bootkubeVersion: '0.1.0',
@@ -192,7 +138,6 @@ for (const source of ['etcd', 'an etcd snapshot', 'the checkpoint dirs'] as Sour
     });
     after(async () => {
       await second?.stop();
-      await restoredEtcd?.stop();
       await first?.stop();
     });
 
