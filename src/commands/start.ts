@@ -112,7 +112,13 @@ Every step can be interrupted and \`start\` run again: it works out from etcd, t
         { json },
       );
     }
-    if (!json) this.log(formatSummary(summary));
+    if (!json) {
+      this.log(formatSummary(summary));
+      if ('rehearsal' in summary)
+        this.log(
+          `\nrehearsed on ${summary.rehearsal.store === 'memory' ? 'the memory back end (no etcd)' : `etcd ${summary.rehearsal.store}`}, asset dir ${summary.rehearsal.assetDir}`,
+        );
+    }
     return summary;
   }
 }
