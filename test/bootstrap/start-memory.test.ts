@@ -5,13 +5,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runStart, type StartSummary } from '../../src/bootstrap/start.js';
 import {
-  adminClient,
+  assertControlPlaneReady,
   assertNoWriteLost,
-  isReady,
   rehearsal,
   startOptions,
   startWatched,
-  systemPods,
   type RehearsalEnv,
   type WatchedStart,
 } from './support.js';
@@ -33,22 +31,7 @@ describe('start, rehearsed on the memory back end', () => {
   it('starts no etcd and ends with the self-hosted control plane Ready, the bootstrap pods gone', async () => {
     assert.equal(env.etcd, undefined);
     assert.ok(env.storage, 'no memory store');
-    const client = await adminClient(env);
-    try {
-      const pods = await systemPods(client);
-      for (const app of ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'pod-checkpointer']) {
-        assert.ok(
-          pods.some((p) => p.metadata.labels?.['k8s-app'] === app && isReady(p)),
-          `${app}: no Ready pod`,
-        );
-      }
-      assert.deepEqual(
-        pods.filter((p) => p.metadata.name.startsWith('bootstrap-')).map((p) => p.metadata.name),
-        [],
-      );
-    } finally {
-      client.close();
-    }
+    await assertControlPlaneReady(env);
     assert.deepEqual(
       summary.gaps.map((g) => g.name),
       ['hand-off 1', 'hand-off 2'],

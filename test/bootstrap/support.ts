@@ -160,3 +160,26 @@ export async function assertNoWriteLost(env: RehearsalEnv, writes: WatchedStart[
   const lost = writes.acked.filter((n) => !stored.has(n));
   assert.deepEqual(lost, [], `acknowledged, then lost (of ${writes.acked.length})`);
 }
+
+/** A Ready pod (not being deleted) of every control-plane component, and no bootstrap pod left at all. */
+export async function assertControlPlaneReady(env: RehearsalEnv): Promise<void> {
+  const client = await adminClient(env);
+  try {
+    const pods = await systemPods(client);
+    for (const app of ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'pod-checkpointer']) {
+      assert.ok(
+        pods.some(
+          (p) => p.metadata.labels?.['k8s-app'] === app && isReady(p) && !p.metadata.deletionTimestamp,
+        ),
+        `${app}: no Ready pod`,
+      );
+    }
+    assert.deepEqual(
+      pods.filter((p) => p.metadata.name.startsWith('bootstrap-')).map((p) => p.metadata.name),
+      [],
+      'bootstrap pods left',
+    );
+  } finally {
+    client.close();
+  }
+}
