@@ -13,6 +13,7 @@ import { API_SERVER_LOCK, HOST_PATHS, LOCKEXEC, POD_SECRETS_DIR } from '../../sr
 import { renderAssetFiles, type RenderedFile } from '../../src/render/manifests.js';
 import { fixtureConfig } from './fixture-config.js';
 import { fixturePem, fixtureTls } from './fixture-tls.js';
+import { REPO_ROOT } from '../helpers/run-command.js';
 
 // Manifests are read loosely typed, as a client would.
 type Obj = any;
@@ -364,11 +365,19 @@ describe('renderAssetFiles', () => {
     const ds = doc(files, 'manifests/pod-checkpointer.yaml');
     const spec = ds.spec.template.spec;
     assert.equal(ds.spec.template.metadata.annotations['checkpointer.alpha.coreos.com/checkpoint'], 'true');
-    assert.deepEqual(spec.containers[0].command.slice(0, 3), [
-      'bootkube',
+    // Through node in V8's lite mode (the checkpointer's memory budget), the image's CLI.
+    assert.deepEqual(spec.containers[0].command.slice(0, 5), [
+      'node',
+      '--lite-mode',
+      '/usr/local/bin/bootkube',
       'checkpoint',
       '--kubeconfig=/etc/kubernetes/kubeconfig',
     ]);
+    assert.match(
+      readFileSync(join(REPO_ROOT, 'assets/Dockerfile'), 'utf8'),
+      /^RUN ln -s \/opt\/bootkube\/bin\/run\.js \/usr\/local\/bin\/bootkube$/m,
+      'the image has no /usr/local/bin/bootkube',
+    );
     assert.deepEqual(
       spec.containers[0].env.map((e: Obj) => [e.name, e.valueFrom.fieldRef.fieldPath]),
       [

@@ -21,9 +21,17 @@ export interface CheckpointerStandInOptions {
 
 const basename = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 
-/** The container's `bootkube checkpoint` flags, or undefined when it runs something else. */
+/**
+ * The container's `bootkube checkpoint` flags, or undefined when it runs something else. The CLI may
+ * be run through node with node's own flags first (render's DaemonSet: `node --lite-mode
+ * /usr/local/bin/bootkube checkpoint …`).
+ */
 export function checkpointerFlags(ctx: ContainerContext): string[] | undefined {
-  const argv = [...(ctx.container.command ?? []), ...(ctx.container.args ?? [])];
+  let argv = [...(ctx.container.command ?? []), ...(ctx.container.args ?? [])];
+  if (basename(argv[0] ?? '') === 'node') {
+    argv = argv.slice(1);
+    while (argv[0]?.startsWith('-')) argv = argv.slice(1);
+  }
   return basename(argv[0] ?? '') === 'bootkube' && argv[1] === 'checkpoint' ? argv.slice(2) : undefined;
 }
 
